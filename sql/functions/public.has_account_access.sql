@@ -1,0 +1,38 @@
+-- public.has_account_access(p_account_id uuid): may the current user act for this account?
+-- Source: seed 004 "RLS Policies" ("Account members can view/create/update/delete");
+--   the document calls it but never defines it.
+-- An account is identified by its owner's user id (the user_id column of agents, leads,
+-- automations). True when the caller (auth.uid()) is that owner, or is listed in
+-- public.account_members for that account; false for anon and for everyone else.
+-- SECURITY DEFINER so the lookup does not depend on the caller's view of account_members
+-- (which has RLS); search_path pinned to '' and every name schema-qualified.
+-- Used per row by the policies in sql/policies/ as public.has_account_access(user_id):
+-- see docs/decisions.automations.md for why the call is not wrapped in (select ...).
+-- Depends on: auth.uid() (platform), public.account_members (0002_automations_account_access).
+-- Included by: migrations/automations/0002_automations_account_access.sql
+
+create or replace function public.has_account_access(p_account_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select coalesce(
+        p_account_id = (select auth.uid())
+        or exists (
+            select 1
+            from public.account_members as m
+            where m.account_id = p_account_id
+              and m.user_id = (select auth.uid())
+        ),
+        false
+    );
+$$;
+
+comment on function public.has_account_access(uuid) is
+'True when the current user (auth.uid()) owns the account p_account_id or is a member of it (public.account_members).';
+
+revoke execute on function public.has_account_access(uuid) from public, anon, authenticated;
+
+grant execute on function public.has_account_access(uuid) to authenticated, service_role;

@@ -1,0 +1,47 @@
+-- public.conversations: account members see and manage the conversations of the account's agents.
+-- Source: not listed by seed 004 (conversations is only referenced); its account is the
+--   owner of its agent, as in fire_conversation_automations ("Get account owner from agent").
+--   Backed by idx_conversations_agent and the agents primary key. service_role bypasses RLS.
+-- Included by: migrations/automations/0002_automations_account_access.sql
+
+alter table public.conversations enable row level security;
+
+drop policy if exists conversations_select_account on public.conversations;
+create policy conversations_select_account on public.conversations
+    for select to authenticated
+    using (exists (
+        select 1 from public.agents as ag
+        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+    ));
+comment on policy conversations_select_account on public.conversations is 'Account members see the conversations of the account''s agents.';
+
+drop policy if exists conversations_insert_account on public.conversations;
+create policy conversations_insert_account on public.conversations
+    for insert to authenticated
+    with check (exists (
+        select 1 from public.agents as ag
+        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+    ));
+comment on policy conversations_insert_account on public.conversations is 'Account members open conversations on the account''s agents.';
+
+drop policy if exists conversations_update_account on public.conversations;
+create policy conversations_update_account on public.conversations
+    for update to authenticated
+    using (exists (
+        select 1 from public.agents as ag
+        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+    ))
+    with check (exists (
+        select 1 from public.agents as ag
+        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+    ));
+comment on policy conversations_update_account on public.conversations is 'Account members update the account''s conversations and cannot move them to an agent they cannot access.';
+
+drop policy if exists conversations_delete_account on public.conversations;
+create policy conversations_delete_account on public.conversations
+    for delete to authenticated
+    using (exists (
+        select 1 from public.agents as ag
+        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+    ));
+comment on policy conversations_delete_account on public.conversations is 'Account members delete the account''s conversations.';
