@@ -1,0 +1,42 @@
+"""dbkit listen: print each notification of a channel as one JSON line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dbkit.cli.options import build_settings, database_options
+from dbkit.errors import ChecksFailed
+from dbkit.listen import DEFAULT_CHANNEL, notifications
+
+
+@click.command()
+@database_options
+@click.argument("channel", default=DEFAULT_CHANNEL)
+@click.option("--count", type=click.IntRange(min=1), default=None, hidden=True,
+              help="Stop after N notifications (for tests and scripts).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, hidden=True,
+              help="Give up after this many seconds; with --count, exit 1 if fewer arrived.")
+def listen(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
+           channel: str, count: int | None, timeout: float | None) -> None:
+    """Print each NOTIFY on CHANNEL (default automation_trigger) as a JSON line, until Ctrl-C.
+
+    Each line is {"channel": ..., "pid": ..., "payload": ...}; the payload is parsed JSON
+    when it is JSON, else the text. Ctrl-C stops it with exit code 0.
+
+    \b
+    Example:  dbkit listen automation_trigger | jq .payload.automation_id
+    """
+    settings = build_settings(database_url, config_file)
+    seen = 0
+    try:
+        for notification in notifications(settings.require_database(), channel, count=count, timeout=timeout):
+            click.echo(json.dumps(notification, sort_keys=True))
+            seen += 1
+    except KeyboardInterrupt:
+        return
+    if count is not None and seen < count:
+        waited = f" after {timeout:g}s" if timeout is not None else ""
+        raise ChecksFailed(f"stopped{waited} with {seen} of {count} notifications on {channel!r}")
