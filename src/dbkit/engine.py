@@ -158,7 +158,7 @@ def _session(settings: Settings, progress: Progress, *, locked: bool, project: P
     target = settings.require_database()
     conn = connect(target)
     session = _Session(settings=settings, project=project, conn=conn, progress=progress)
-    conn.add_notice_handler(lambda diag: session.notices.append(diag.message_primary or ""))
+    conn.add_notice_handler(lambda diag: _keep_notice(session.notices, diag.message_primary or ""))
     try:
         if locked:
             _acquire_lock(session)
@@ -166,6 +166,13 @@ def _session(settings: Settings, progress: Progress, *, locked: bool, project: P
         yield session
     finally:
         conn.close()  # also releases the advisory lock
+
+
+def _keep_notice(notices: list[str], message: str) -> None:
+    # "... does not exist, skipping" / "already exists, skipping" come from IF [NOT] EXISTS
+    # guards doing their job; what a migration RAISEs NOTICE about is worth showing.
+    if not message.endswith(", skipping"):
+        notices.append(message)
 
 
 def _acquire_lock(session: _Session) -> None:

@@ -1,0 +1,166 @@
+"""``dbkit ci``: the whole cycle on a throwaway PostgreSQL.
+
+apply → verify → rollback --all → nothing of any module is left → apply again →
+verify again. Each step is recorded; the first step that fails ends the cycle. The
+verify report of the last verify that ran is kept for rendering.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dbkit import engine
+from dbkit.config import DatabaseTarget, Settings
+from dbkit.ephemeral import Server, ephemeral_postgres
+from dbkit.errors import DbkitError
+from dbkit.verify import VerifyReport, verify
+
+CI_DATABASE = "dbkit_ci"
+
+# Every object a module can leave behind, outside dbkit's own bookkeeping schema.
+# Roles are cluster-wide and deliberately kept (docs/decisions.md, "platform roles").
+_OBJECTS = """
+select 'schema', nspname from pg_namespace
+ where nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'public', 'dbkit')
+   and nspname not like 'pg_temp%' and nspname not like 'pg_toast_temp%'
+union all
+select 'relation:' || c.relkind, format('%I.%I', n.nspname, c.relname)
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname not in ('pg_catalog', 'information_schema', 'dbkit') and n.nspname not like 'pg_t%'
+union all
+select 'function', p.oid::regprocedure::text
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+ where n.nspname not in ('pg_catalog', 'information_schema', 'dbkit')
+   and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+union all
+select 'type', format('%I.%I', n.nspname, t.typname)
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+ where n.nspname not in ('pg_catalog', 'information_schema', 'dbkit') and n.nspname not like 'pg_t%'
+   and t.typrelid = 0 and t.typelem = 0
+   and not exists (select 1 from pg_depend d where d.objid = t.oid and d.deptype = 'e')
+union all
+select 'policy', format('%s.%I', polrelid::regclass, polname) from pg_policy
+union all
+select 'trigger', format('%s.%I', tgrelid::regclass, tgname) from pg_trigger where not tgisinternal
+union all
+select 'event trigger', evtname from pg_event_trigger
+union all
+select 'extension', extname from pg_extension where extname <> 'plpgsql'
+"""
+
+
+@dataclass(frozen=True)
+class CiStep:
+    name: str
+    ok: bool
+    detail: str
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class CiResult:
+    server: str
+    steps: tuple[CiStep, ...]
+    report: VerifyReport | None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(step.ok for step in self.steps)
+
+
+def leftover_objects(conn: psycopg.Connection[Any]) -> set[tuple[str, str]]:
+    """Objects in the database outside system schemas and dbkit's bookkeeping."""
+    objects = {(str(kind), str(name)) for kind, name in conn.execute(_OBJECTS).fetchall()}
+    cron = conn.execute("select to_regclass('cron.job') is not null").fetchone()
+    if cron and cron[0]:
+        objects |= {("cron job", str(r[0])) for r in conn.execute("select jobname from cron.job").fetchall()}
+    return objects
+
+
+def server_settings(bindir: Path) -> dict[str, str]:
+    """Preload pg_cron where its package is installed, so the scheduling path runs for real."""
+    if (bindir.parent / "lib" / "pg_cron.so").exists():
+        return {"shared_preload_libraries": "'pg_cron'", "cron.database_name": f"'{CI_DATABASE}'"}
+    return {}
+
+
+@contextmanager
+def ci_database(settings: Settings) -> Iterator[tuple[Server, Settings]]:
+    from dbkit.ephemeral import find_bindir
+
+    with ephemeral_postgres(server_settings(find_bindir())) as server:
+        with psycopg.connect(server.url(), autocommit=True) as admin:
+            admin.execute(sql.SQL("create database {}").format(sql.Identifier(CI_DATABASE)))
+        yield server, replace(settings, database=DatabaseTarget.parse(server.url(CI_DATABASE)))
+
+
+def run_ci(
+    settings: Settings,
+    *,
+    roundtrip: Callable[[Settings], tuple[bool, str]] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> CiResult:
+    steps: list[CiStep] = []
+    report: VerifyReport | None = None
+    with ci_database(settings) as (server, db):
+        target = db.require_database()
+
+        def objects() -> set[tuple[str, str]]:
+            with engine.connect(target) as conn:
+                return leftover_objects(conn)
+
+        baseline_objects = objects()
+
+        def run(name: str, action: Callable[[], tuple[bool, str]]) -> bool:
+            progress(name)
+            started = time.perf_counter()
+            try:
+                ok, detail = action()
+            except DbkitError as exc:
+                ok, detail = False, str(exc)
+            steps.append(CiStep(name, ok, detail, round((time.perf_counter() - started) * 1000, 1)))
+            return ok
+
+        def do_apply() -> tuple[bool, str]:
+            result = engine.apply(db)
+            return True, f"{len(result.steps)} migrations and files applied"
+
+        def do_verify() -> tuple[bool, str]:
+            nonlocal report
+            report = verify(db)
+            counts = report.counts()
+            return not report.failed, ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "skipped"))
+
+        def do_rollback() -> tuple[bool, str]:
+            result = engine.rollback(db, all_=True)
+            return True, f"{len(result.steps)} migrations rolled back"
+
+        def nothing_left() -> tuple[bool, str]:
+            extra = sorted(objects() - baseline_objects)
+            if extra:
+                shown = ", ".join(f"{kind} {name}" for kind, name in extra[:20])
+                return False, f"{len(extra)} objects left after rollback --all: {shown}"
+            return True, "no object of any module is left (roles are kept by design)"
+
+        cycle: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+            ("apply", do_apply),
+            ("verify", do_verify),
+            ("rollback --all", do_rollback),
+            ("nothing left", nothing_left),
+            ("apply again", do_apply),
+            ("verify again", do_verify),
+        ]
+        if roundtrip is not None:
+            cycle.append(("revert round-trip of every migration", lambda: roundtrip(db)))
+        for name, action in cycle:
+            if not run(name, action):
+                break
+        return CiResult(server=f"PostgreSQL on 127.0.0.1:{server.port}", steps=tuple(steps), report=report)

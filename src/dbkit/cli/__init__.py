@@ -1,0 +1,1 @@
+"""The ``dbkit`` command line: a thin click layer over the dbkit library."""

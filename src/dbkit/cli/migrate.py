@@ -1,0 +1,164 @@
+"""apply, rollback, status, baseline, repair and new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dbkit import engine, scaffold
+from dbkit.cli.options import (
+    build_settings,
+    database_options,
+    echo_json,
+    format_option,
+    progress_printer,
+    project_options,
+    to_jsonable,
+)
+
+MODULE_HELP = "Only this module (and the migrations it depends on)."
+
+
+def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: bool) -> None:
+    if not result.steps:
+        click.echo(nothing)
+        return
+    for step in result.steps:
+        click.echo(f"{verb if not result.dry_run else 'would ' + step.action} {step.target} ({step.module})")
+        if show_sql and step.sql:
+            click.echo(f"-- {step.path}\n{step.sql.rstrip()}\n")
+    for notice in result.notices:
+        click.echo(f"notice: {notice}", err=True)
+
+
+@click.command()
+@database_options
+@click.option("--module", default=None, help=MODULE_HELP)
+@click.option("--to", "to", default=None, metavar="ID", help="Apply up to and including this migration id.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@click.option("--retries", type=click.IntRange(min=0), default=None,
+              help="Retry a migration that timed out waiting for a lock, with backoff.")
+@format_option("text", "json")
+def apply(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
+          module: str | None, to: str | None, dry_run: bool, retries: int | None, fmt: str) -> None:
+    """Apply pending migrations, then re-apply changed function/policy files.
+
+    \b
+    Example:  DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
+    """
+    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries)
+    result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
+    if fmt == "json":
+        echo_json({"command": "apply", **to_jsonable(result)})
+        return
+    _echo_steps(result, "applied", "nothing to apply: the database is up to date", show_sql=dry_run)
+
+
+@click.command()
+@database_options
+@click.option("--module", default=None, help="Only this module's migrations.")
+@click.option("--steps", type=int, default=None, help="Roll back the last N applied migrations.")
+@click.option("--to", "to", default=None, metavar="ID", help="Roll back everything applied after this id.")
+@click.option("--all", "all_", is_flag=True, help="Roll back every applied migration (of --module, if given).")
+@click.option("--force", is_flag=True, help="Also drop tables that hold rows (the data is lost).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@click.option("--retries", type=click.IntRange(min=0), default=None,
+              help="Retry a rollback that timed out waiting for a lock, with backoff.")
+@format_option("text", "json")
+def rollback(database_url: str | None, config_file: Path | None, lock_timeout: float | None, module: str | None,
+             steps: int | None, to: str | None, all_: bool, force: bool, dry_run: bool, retries: int | None,
+             fmt: str) -> None:
+    """Roll back applied migrations, newest first.
+
+    \b
+    Example:  dbkit rollback --module automations --steps 1 --dry-run
+    """
+    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries)
+    result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
+                             dry_run=dry_run, progress=progress_printer())
+    if fmt == "json":
+        echo_json({"command": "rollback", **to_jsonable(result)})
+        return
+    _echo_steps(result, "rolled back", "nothing to roll back", show_sql=dry_run)
+
+
+@click.command()
+@database_options
+@click.option("--module", default=None, help="Only this module.")
+@format_option("text", "json")
+def status(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
+           module: str | None, fmt: str) -> None:
+    """Show applied, pending and changed-since-applied migrations and files per module.
+
+    \b
+    Example:  dbkit status --format json | jq '.modules[] | {name, pending}'
+    """
+    settings = build_settings(database_url, config_file)
+    result = engine.status(settings, module=module)
+    if fmt == "json":
+        payload = to_jsonable(result)
+        for mod, data in zip(result.modules, payload["modules"]):
+            data["pending"] = [m.id for m in mod.migrations if m.state == "pending"]
+            data["changed"] = [m.id for m in mod.migrations if m.state == "changed"]
+            data["changed_files"] = [f.path for f in mod.files if f.state == "changed"]
+        echo_json({"command": "status", **payload})
+        return
+    click.echo(f"database {result.database}")
+    for mod in result.modules:
+        click.echo(f"\n{mod.name}: {mod.count('applied')} applied, {mod.count('pending')} pending, "
+                   f"{mod.count('changed')} changed since applied")
+        for m in mod.migrations:
+            extra = " (baseline)" if m.baselined else ""
+            click.echo(f"  {m.state:<8} {m.id}{extra}")
+        for f in mod.files:
+            if f.state != "applied":
+                click.echo(f"  {'file ' + f.state:<8} {f.path} (owned by {f.owner})")
+    for unknown in result.unknown_applied:
+        click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project")
+
+
+@click.command()
+@database_options
+@click.option("--module", required=True, help="The module whose migrations already exist in the database.")
+@click.option("--through", required=True, metavar="ID", help="Mark migrations up to and including this id.")
+def baseline(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
+             module: str, through: str) -> None:
+    """Mark a module's existing objects as applied, without running their SQL.
+
+    For a database that already has the tables a module's first migration creates.
+
+    \b
+    Example:  dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
+    """
+    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout)
+    result = engine.baseline(settings, module=module, through=through, progress=progress_printer())
+    _echo_steps(result, "baselined", "nothing to baseline: already recorded as applied", show_sql=False)
+
+
+@click.command()
+@database_options
+def repair(database_url: str | None, config_file: Path | None, lock_timeout: float | None) -> None:
+    """Accept deliberate edits to applied migrations by re-recording their checksums.
+
+    \b
+    Example:  dbkit repair
+    """
+    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout)
+    result = engine.repair(settings, progress=progress_printer())
+    _echo_steps(result, "re-recorded", "nothing to repair: no applied migration has changed", show_sql=False)
+
+
+@click.command()
+@project_options
+@click.argument("module")
+@click.argument("name")
+def new(config_file: Path | None, module: str, name: str) -> None:
+    """Scaffold a migration, its rollback and its verification entry.
+
+    \b
+    Example:  dbkit new strategy_execution add_watchlist_notes
+    """
+    settings = build_settings(None, config_file, need_database=False)
+    for path in scaffold.new_migration(settings, module, name):
+        click.echo(f"wrote {settings.relative(path)}")
