@@ -1,0 +1,15 @@
+-- 0006_alm_import_functions: the database functions that make seed 002's daily
+-- import append-mode: start/complete/fail an import, list days still to import,
+-- record processed files by name+hash, and upsert events and summaries by their keys.
+-- Source: seed 002 Objective ("track import history, identify which dates need
+-- processing, and handle incremental data updates without duplicating records"),
+-- Steps 2-5, Common Issues Issue 3 (ON CONFLICT).
+-- Requires: 0005_alm_processed_files (previous migration of this module)
+-- include: sql/functions/alm_reporting.start_import.sql
+-- include: sql/functions/alm_reporting.complete_import.sql
+-- include: sql/functions/alm_reporting.fail_import.sql
+-- include: sql/functions/alm_reporting.dates_needing_import.sql
+-- include: sql/functions/alm_reporting.record_processed_file.sql
+-- include: sql/functions/alm_reporting.upsert_rows.sql
+-- include: sql/functions/alm_reporting.upsert_chronological_events.sql
+-- include: sql/functions/alm_reporting.upsert_daily_summaries.sql
