@@ -56,3 +56,31 @@ def dbkit_process(*args: str, url: str | None = None, cwd: Path = REPO_ROOT) -> 
     env["CI"] = "true"
     return subprocess.Popen([sys.executable, "-m", "dbkit", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def write_project(root: Path, files: Mapping[str, str | bytes], *, config: str = "") -> Path:
+    """A throwaway dbkit project: ``files`` maps relative paths to contents."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "dbkit.toml").write_text(config, encoding="utf-8")
+    (root / "migrations").mkdir(exist_ok=True)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def table_migrations(module: str, count: int, *, sleep: float = 0.0, prefix: str = "") -> dict[str, str]:
+    """``count`` migrations that each create one table (optionally after pg_sleep)."""
+    files: dict[str, str] = {}
+    for n in range(1, count + 1):
+        stem = f"{n:04d}_{prefix}{module}_t{n}"
+        pause = f"select pg_sleep({sleep});\n" if sleep else ""
+        files[f"migrations/{module}/{stem}.sql"] = (
+            f"-- Test migration {n}.\n{pause}create table public.{prefix}{module}_t{n} (id int primary key);\n"
+        )
+        files[f"migrations/{module}/{stem}.rollback.sql"] = f"drop table public.{prefix}{module}_t{n};\n"
+    return files

@@ -159,6 +159,11 @@ def _session(settings: Settings, progress: Progress, *, locked: bool, project: P
     conn = connect(target)
     session = _Session(settings=settings, project=project, conn=conn, progress=progress)
     conn.add_notice_handler(lambda diag: _keep_notice(session.notices, diag.message_primary or ""))
+    if conn.info.server_version >= 140000:
+        # Let the server notice a killed client during a long statement, so its
+        # advisory lock and open transaction go away within a second, not at the
+        # statement's end.
+        conn.execute("set client_connection_check_interval = 1000")
     try:
         if locked:
             _acquire_lock(session)
