@@ -4,10 +4,10 @@
 -- are then the application's own tables (dbkit refuses to drop tables holding rows unless --force).
 -- Source: seed 000 "Rollback" (reverse dependency order), without CASCADE.
 
-drop policy if exists goals_select_own on public.goals;
-drop policy if exists products_select_authenticated on public.products;
-drop policy if exists clients_select_own on public.clients;
-drop policy if exists users_select_own on public.users;
+drop policy goals_select_own on public.goals;
+drop policy products_select_authenticated on public.products;
+drop policy clients_select_own on public.clients;
+drop policy users_select_own on public.users;
 
 drop trigger update_goals_updated_at on public.goals;
 drop table public.goals;

@@ -5,6 +5,10 @@
 -- honest definitions the module needs. A database that already has them (the existing app)
 -- marks this migration as applied instead of running it, with
 --   dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
+-- RLS and the policies of these four tables are inline here, not in sql/policies/: on a
+-- baselined database the tables belong to the application, and dbkit must not switch on RLS or
+-- add policies there (a repeatable policy file would be re-applied after a baseline).
+-- The automation tables' policies need public.clients(id uuid, user_id uuid = auth.uid()).
 -- Depends on: platform (auth.users, roles, public.update_updated_at_column()).
 -- depends: 0001_platform_auth_shim
 
@@ -24,6 +28,12 @@ grant select, insert, update, delete on table public.users to service_role;
 create trigger update_users_updated_at
 before update on public.users
 for each row execute function public.update_updated_at_column();
+-- RLS: see the header; service_role (BYPASSRLS) does the writes.
+alter table public.users enable row level security;
+create policy users_select_own on public.users
+for select to authenticated
+using (id = (select auth.uid()));
+comment on policy users_select_own on public.users is 'A user reads only their own profile.';
 
 -- public.clients: an investor; user_id is the login that may see the client's automation.
 create table public.clients (
@@ -43,6 +53,12 @@ create index idx_clients_user_id on public.clients using btree (user_id);
 create trigger update_clients_updated_at
 before update on public.clients
 for each row execute function public.update_updated_at_column();
+-- RLS: see the header; service_role (BYPASSRLS) does the writes.
+alter table public.clients enable row level security;
+create policy clients_select_own on public.clients
+for select to authenticated
+using (user_id = (select auth.uid()));
+comment on policy clients_select_own on public.clients is 'A user reads only the clients linked to their login.';
 
 -- public.products: investable products; mutual fund schemes are referenced as scheme_id.
 create table public.products (
@@ -61,6 +77,12 @@ grant select, insert, update, delete on table public.products to service_role;
 create trigger update_products_updated_at
 before update on public.products
 for each row execute function public.update_updated_at_column();
+-- RLS: see the header; service_role (BYPASSRLS) does the writes.
+alter table public.products enable row level security;
+create policy products_select_authenticated on public.products
+for select to authenticated
+using (true);
+comment on policy products_select_authenticated on public.products is 'Signed-in users read the product (scheme) catalog.';
 
 -- public.goals: a client's financial goal; auto-invest rules may be linked to one.
 create table public.goals (
@@ -81,9 +103,14 @@ create index idx_goals_client_id on public.goals using btree (client_id);
 create trigger update_goals_updated_at
 before update on public.goals
 for each row execute function public.update_updated_at_column();
-
--- RLS: owners read their own profile, clients and goals; products are a catalog.
--- include: sql/policies/public.users.sql
--- include: sql/policies/public.clients.sql
--- include: sql/policies/public.products.sql
--- include: sql/policies/public.goals.sql
+-- RLS: see the header; service_role (BYPASSRLS) does the writes.
+alter table public.goals enable row level security;
+create policy goals_select_own on public.goals
+for select to authenticated
+using (
+    client_id in (
+        select c.id from public.clients as c
+        where c.user_id = (select auth.uid())
+    )
+);
+comment on policy goals_select_own on public.goals is 'A user reads only the goals of their own clients.';
