@@ -27,35 +27,26 @@ declare
     v_total bigint := 0;
     v_rows bigint;
     v_batches integer := 0;
-    v_rule record;
 begin
     if p_batch_size is null or p_batch_size < 1 or p_max_batches is null or p_max_batches < 1 then
         raise exception 'cleanup_old_executions: p_batch_size and p_max_batches must be positive'
             using errcode = '22023';
     end if;
 
-    for v_rule in
-        select r.status, r.keep
-        from (values ('completed', interval '30 days'),
-                     ('cancelled', interval '30 days'),
-                     ('failed', interval '7 days')) as r (status, keep)
     loop
-        loop
-            exit when v_batches >= p_max_batches;
-            delete from public.automation_executions as e
-            where e.id in (
-                select x.id
-                from public.automation_executions as x
-                where x.status = v_rule.status
-                  and x.completed_at < pg_catalog.now() - v_rule.keep
-                limit p_batch_size
-                for update skip locked
-            );
-            get diagnostics v_rows = row_count;
-            v_total := v_total + v_rows;
-            v_batches := v_batches + 1;
-            exit when v_rows < p_batch_size;
-        end loop;
+        delete from public.automation_executions as e
+        where e.id in (
+            select x.id
+            from public.automation_executions as x
+            where (x.status in ('completed', 'cancelled') and x.completed_at < pg_catalog.now() - interval '30 days')
+               or (x.status = 'failed' and x.completed_at < pg_catalog.now() - interval '7 days')
+            limit p_batch_size
+            for update skip locked
+        );
+        get diagnostics v_rows = row_count;
+        v_total := v_total + v_rows;
+        v_batches := v_batches + 1;
+        exit when v_rows < p_batch_size or v_batches >= p_max_batches;
     end loop;
 
     return v_total;
