@@ -1,7 +1,7 @@
 """``dbkit ci``: the whole cycle on a throwaway PostgreSQL.
 
-apply → verify → rollback --all → nothing of any module is left → apply again →
-verify again. Each step is recorded; the first step that fails ends the cycle. The
+apply → verify → rollback --all → the catalog equals the empty database's again →
+apply again → verify again. Each step is recorded; the first step that fails ends the cycle. The
 verify report of the last verify that ran is kept for rendering.
 """
 
@@ -21,41 +21,10 @@ from dbkit import engine
 from dbkit.config import DatabaseTarget, Settings
 from dbkit.ephemeral import Server, ephemeral_postgres
 from dbkit.errors import DbkitError
+from dbkit.roundtrip import compare, snapshot
 from dbkit.verify import VerifyReport, verify
 
 CI_DATABASE = "dbkit_ci"
-
-# Every object a module can leave behind, outside dbkit's own bookkeeping schema.
-# Roles are cluster-wide and deliberately kept (docs/decisions.md, "platform roles").
-_OBJECTS = """
-select 'schema', nspname from pg_namespace
- where nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'public', 'dbkit')
-   and nspname not like 'pg_temp%' and nspname not like 'pg_toast_temp%'
-union all
-select 'relation:' || c.relkind, format('%I.%I', n.nspname, c.relname)
-  from pg_class c join pg_namespace n on n.oid = c.relnamespace
- where n.nspname not in ('pg_catalog', 'information_schema', 'dbkit') and n.nspname not like 'pg_t%'
-union all
-select 'function', p.oid::regprocedure::text
-  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
- where n.nspname not in ('pg_catalog', 'information_schema', 'dbkit')
-   and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
-union all
-select 'type', format('%I.%I', n.nspname, t.typname)
-  from pg_type t join pg_namespace n on n.oid = t.typnamespace
- where n.nspname not in ('pg_catalog', 'information_schema', 'dbkit') and n.nspname not like 'pg_t%'
-   and t.typrelid = 0 and t.typelem = 0
-   and not exists (select 1 from pg_depend d where d.objid = t.oid and d.deptype = 'e')
-union all
-select 'policy', format('%s.%I', polrelid::regclass, polname) from pg_policy
-union all
-select 'trigger', format('%s.%I', tgrelid::regclass, tgname) from pg_trigger where not tgisinternal
-union all
-select 'event trigger', evtname from pg_event_trigger
-union all
-select 'extension', extname from pg_extension where extname <> 'plpgsql'
-"""
-
 
 @dataclass(frozen=True)
 class CiStep:
@@ -76,12 +45,13 @@ class CiResult:
         return bool(self.steps) and all(step.ok for step in self.steps)
 
 
-def leftover_objects(conn: psycopg.Connection[Any]) -> set[tuple[str, str]]:
-    """Objects in the database outside system schemas and dbkit's bookkeeping."""
-    objects = {(str(kind), str(name)) for kind, name in conn.execute(_OBJECTS).fetchall()}
+def leftover_objects(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    """Every user object (the round-trip snapshot) plus pg_cron jobs, which live in rows."""
+    objects = snapshot(conn)
     cron = conn.execute("select to_regclass('cron.job') is not null").fetchone()
     if cron and cron[0]:
-        objects |= {("cron job", str(r[0])) for r in conn.execute("select jobname from cron.job").fetchall()}
+        for jobname, command in conn.execute("select jobname, command from cron.job").fetchall():
+            objects[f"cron job {jobname}"] = str(command)
     return objects
 
 
@@ -113,7 +83,7 @@ def run_ci(
     with ci_database(settings) as (server, db):
         target = db.require_database()
 
-        def objects() -> set[tuple[str, str]]:
+        def objects() -> dict[str, str]:
             with engine.connect(target) as conn:
                 return leftover_objects(conn)
 
@@ -144,10 +114,10 @@ def run_ci(
             return True, f"{len(result.steps)} migrations rolled back"
 
         def nothing_left() -> tuple[bool, str]:
-            extra = sorted(objects() - baseline_objects)
-            if extra:
-                shown = ", ".join(f"{kind} {name}" for kind, name in extra[:20])
-                return False, f"{len(extra)} objects left after rollback --all: {shown}"
+            differences = compare(baseline_objects, objects())
+            if differences:
+                shown = "; ".join(d.describe() for d in differences[:20])
+                return False, f"{len(differences)} differences from the empty database after rollback --all: {shown}"
             return True, "no object of any module is left (roles are kept by design)"
 
         cycle: list[tuple[str, Callable[[], tuple[bool, str]]]] = [

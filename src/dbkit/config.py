@@ -88,7 +88,9 @@ class DatabaseTarget:
 
     def yoyo_uri(self, schema: str = TRACKING_SCHEMA) -> str:
         """The URI yoyo-migrations wants (``postgresql+psycopg://``), tracking in ``schema``."""
-        quote = lambda s: urllib.parse.quote(s, safe="")  # noqa: E731
+        def quote(text: str) -> str:
+            return urllib.parse.quote(text, safe="")
+
         user = quote(self.params.get("user", ""))
         auth = user
         if self.password is not None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from importlib import resources
 from typing import Any
 import uuid
@@ -425,11 +426,11 @@ def apply(
             if step.action == "apply":
                 migration = by_id[step.target]
                 progress(f"applying {migration.id} ({migration.module})")
-                _run_with_retries(session, lambda m=migration: _apply_one(session, m))
+                _run_with_retries(session, partial(_apply_one, session, migration))
             else:
                 owner, inc = next((o, i) for o, i in project.repeatables() if i.file.name == step.target)
                 progress(f"re-applying changed {inc.file.name}")
-                _run_with_retries(session, lambda o=owner, i=inc: _reapply_file(session, o, i))
+                _run_with_retries(session, partial(_reapply_file, session, owner, inc))
         return RunResult(database=session.target.describe(), dry_run=False, steps=tuple(steps),
                          notices=tuple(session.notices))
 
@@ -597,7 +598,7 @@ def rollback(
             return RunResult(database=session.target.describe(), dry_run=True, steps=plan)
         for migration in ordered:
             progress(f"rolling back {migration.id} ({migration.module})")
-            _run_with_retries(session, lambda m=migration: _rollback_one(session, m, force))
+            _run_with_retries(session, partial(_rollback_one, session, migration, force))
         return RunResult(database=session.target.describe(), dry_run=False, steps=plan,
                          notices=tuple(session.notices))
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dbkit.errors import DbkitError
 
@@ -175,7 +176,7 @@ class _Runner:
             raise EphemeralError(f"{what} failed: {detail[-1] if detail else 'exit ' + str(result.returncode)}")
 
 
-def _user_kwargs(account: pwd.struct_passwd | None) -> dict[str, object]:
+def _user_kwargs(account: pwd.struct_passwd | None) -> dict[str, Any]:
     if account is None:
         return {}
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": [],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -9,7 +11,15 @@ import click
 from dbkit import ci as ci_core
 
 from dbkit.cli.options import build_settings, echo_json, format_option, progress_printer, project_options, to_jsonable
+from dbkit.config import Settings
 from dbkit.errors import ChecksFailed
+
+
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".xml": "junit", ".json": "json", ".md": "markdown"}
+
+
+def _format_for(path: Path, fmt: str) -> str:
+    return _SUFFIX_FORMATS.get(path.suffix.lower(), fmt)
 
 
 @click.command()
@@ -30,18 +40,18 @@ def ci(config_file: Path | None, fmt: str, output: Path | None, roundtrip: bool)
     from dbkit import report as report_mod
 
     settings = build_settings(None, config_file, need_database=False)
-    check = None
+    check: Callable[[Settings], tuple[bool, str]] | None = None
     if roundtrip:
         from dbkit.roundtrip import ci_roundtrip as check
     result = ci_core.run_ci(settings, roundtrip=check, progress=progress_printer())
     if output is not None and result.report is not None:
-        out_fmt = report_mod.format_for_path(output, default=fmt)
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report_mod.render(result.report, out_fmt), encoding="utf-8")
+        output.write_text(report_mod.render(result.report, _format_for(output, fmt)), encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
     if fmt == "json":
         echo_json({"command": "ci", "ok": result.ok, "server": result.server,
                    "steps": to_jsonable(result.steps),
-                   "report": report_mod.as_dict(result.report) if result.report else None})
+                   "report": json.loads(report_mod.render_json(result.report)) if result.report else None})
     elif fmt == "text":
         click.echo(f"dbkit ci on a throwaway {result.server}")
         for step in result.steps:

@@ -18,7 +18,7 @@ from dbkit.errors import EXIT_ERROR, EXIT_FAIL, DbkitError
 class DbkitGroup(click.Group):
     """A click group whose errors are one masked line and a contracted exit code."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
