@@ -1,0 +1,39 @@
+"""``dbkit new``: a migration, its rollback and its verification entry under one name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dbkit.config import load_settings
+from dbkit.project import load_project
+from helpers import run_dbkit, table_migrations, write_project
+
+
+def test_new_scaffolds_next_number_with_rollback_and_expectation_entry(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 2))
+    result = run_dbkit("new", "m", "add_notes", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "wrote migrations/m/0003_add_notes.sql" in result.stdout
+    assert (project / "migrations/m/0003_add_notes.rollback.sql").is_file()
+    assert "0003_add_notes" in (project / "migrations/m/expectations.toml").read_text()
+    loaded = load_project(load_settings(project))
+    assert [m.id for m in loaded.plan][-1] == "0003_add_notes"
+
+
+def test_new_first_migration_of_a_module_depends_on_platform(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/platform/0001_platform_auth_shim.sql": "select 1;\n",
+        "migrations/platform/0001_platform_auth_shim.rollback.sql": "select 1;\n",
+    })
+    (project / "migrations/fresh").mkdir()
+    assert run_dbkit("new", "fresh", "start", cwd=project).exit_code == 0
+    assert "-- depends: 0001_platform_auth_shim" in (project / "migrations/fresh/0001_start.sql").read_text()
+
+
+def test_new_rejects_bad_names_and_unknown_modules(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    bad = run_dbkit("new", "m", "Add-Notes", cwd=project)
+    assert bad.exit_code == 2 and "lowercase" in bad.stderr
+    unknown = run_dbkit("new", "nope", "x", cwd=project)
+    assert unknown.exit_code == 2 and "unknown module 'nope'" in unknown.stderr
+    assert sorted(p.name for p in (project / "migrations/m").iterdir()) == ["0001_m_t1.rollback.sql", "0001_m_t1.sql"]
