@@ -310,11 +310,22 @@ def read_definitions(conn: psycopg.Connection[Any]) -> Definitions:
         "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%%'"
     )
     cur = conn.cursor()
+    row = cur.execute("select pg_catalog.current_setting('search_path')").fetchone()
+    saved = row[0] if row else ""
+    cur.execute("select pg_catalog.set_config('search_path', '', true)")  # qualify every name
+    try:
+        return _read_definitions(cur, user_ns)
+    finally:
+        cur.execute("select pg_catalog.set_config('search_path', %s, true)", (saved,))
+
+
+def _read_definitions(cur: psycopg.Cursor[Any], user_ns: str) -> Definitions:
     cur.execute(
         f"""
         select p.oid::pg_catalog.regprocedure::text,
                pg_catalog.pg_get_functiondef(p.oid)
-               || E'\\n-- acl: ' || coalesce(p.proacl::text, '(default)')
+               || E'\\n-- acl: ' || coalesce((select string_agg(a::text, ',' order by a::text)
+                                               from unnest(p.proacl) a), '(default)')
                || E'\\n-- comment: ' || coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), '(none)')
           from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
          where {user_ns} and p.prokind in ('f', 'p') and not {_ext('pg_proc', 'p.oid')}

@@ -277,7 +277,8 @@ table{border-collapse:collapse;margin:6px 0 12px;width:100%} th,td{border:1px so
 text-align:left;vertical-align:top} th{background:#f6f8fa}
 table.summary{width:auto} table.summary th{width:160px}
 pre{margin:0;white-space:pre-wrap;word-break:break-word;font:12px/1.35 ui-monospace,SFMono-Regular,Menlo,monospace}
-code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+table.checks{table-layout:fixed} table.checks td{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:12px}
 .fail{background:#ffebe9;color:#a40e26} .warn{background:#fff8c5;color:#7d4e00} .pass{background:#dafbe1;color:#116329}
 .skipped{background:#eaeef2;color:#57606a}
@@ -364,9 +365,11 @@ def render_html(report: VerifyReport) -> str:
 
 
 def _html_table(checks: list[Check], *, with_module: bool) -> str:
+    cols = ('<col style="width:80px">' + ('<col style="width:130px">' if with_module else "")
+            + '<col style="width:112px"><col style="width:26%"><col style="width:16%"><col>')
     head = "<tr><th>Status</th>" + ("<th>Module</th>" if with_module else "") + \
         "<th>Kind</th><th>Check</th><th>Source</th><th>Detail</th></tr>"
-    rows = [f"<table>{head}"]
+    rows = [f'<table class="checks"><colgroup>{cols}</colgroup>{head}']
     for c in checks:
         detail = f"<pre>{_e(c.message)}</pre>" if c.message else ""
         if c.status != "pass" or c.expected != c.actual:
