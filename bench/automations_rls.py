@@ -1,0 +1,120 @@
+"""Benchmark: cost of the automations and automation_executions SELECT policies by form.
+
+    has_account_access(user_id)                  bare call, evaluated per row
+    (select has_account_access(user_id))         wrapped: a correlated SubPlan, still per row
+    user_id in (<uid> + memberships sub-select)  set form: an InitPlan/hashed SubPlan, once per query
+
+and for automation_executions the document's uncorrelated form against the EXISTS one:
+
+    automation_id in (select id from automations where has_account_access(user_id))   (document)
+    exists (select 1 from automations a where a.id = automation_id and has_account_access(a.user_id))
+
+Usage:  python bench/automations_rls.py --database-url postgresql://postgres@127.0.0.1:5432/db
+The database must have the automations module applied. Everything (seed rows, the swapped
+policy) happens in one transaction that is rolled back, so it is safe to run anywhere you
+may write. Prints execution time (median of --repeat EXPLAIN ANALYZE runs) per form and query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+from typing import Any
+
+import psycopg
+
+POLICY = '"Users can view automations in their account"'
+FORMS = {
+    "bare": "public.has_account_access(user_id)",
+    "wrapped": "(select public.has_account_access(user_id))",
+    "set": ("user_id = (select auth.uid()) or user_id in "
+            "(select m.account_id from public.account_members as m where m.user_id = (select auth.uid()))"),
+}
+EXEC_POLICY = '"Users can view executions for their automations"'
+EXEC_FORMS = {
+    "doc_in": ("automation_id in (select id from public.automations "
+               "where public.has_account_access(user_id))"),
+    "exists": ("exists (select 1 from public.automations as a "
+               "where a.id = automation_executions.automation_id and public.has_account_access(a.user_id))"),
+}
+EXEC_QUERY = ("select id, status from public.automation_executions where automation_id = "
+              "(select id from public.automations where user_id = '{owner}' order by id limit 1) "
+              "order by started_at desc limit 50")
+OWNER = "00000000-0000-0000-0000-0000000000a1"
+MEMBER = "00000000-0000-0000-0000-0000000000a2"
+
+SEED = """
+insert into auth.users (id) select ('00000000-0000-0000-0000-' || lpad(to_hex(g), 12, '0'))::uuid
+  from generate_series(1, %(accounts)s) g on conflict do nothing;
+insert into auth.users (id) values (%(owner)s), (%(member)s) on conflict do nothing;
+insert into public.account_members (account_id, user_id) values (%(owner)s, %(member)s);
+insert into public.agents (id, user_id, name)
+  select gen_random_uuid(), u.id, 'agent' from auth.users u;
+insert into public.automations (agent_id, user_id, name, trigger_type)
+  select ag.id, ag.user_id, 'a' || g, 'manual'
+  from public.agents ag cross join generate_series(1, %(per_account)s) g;
+insert into public.automation_executions (automation_id, trigger_type, status)
+  select a.id, 'manual', 'completed' from public.automations a
+  where a.user_id = %(owner)s or a.id in (select id from public.automations order by id limit 20000);
+insert into public.automation_executions (automation_id, trigger_type, status)
+  select a.id, 'manual', 'completed' from public.automations a, generate_series(1, 49)
+  where a.id = (select id from public.automations where user_id = %(owner)s order by id limit 1);
+analyze public.automation_executions;
+analyze auth.users; analyze public.account_members; analyze public.agents; analyze public.automations;
+"""
+
+QUERIES = {
+    "list_all_visible": "select id, name from public.automations",
+    "list_by_agent": ("select id, name from public.automations where agent_id = "
+                      "(select id from public.agents where user_id = '{owner}' limit 1)"),
+}
+
+
+def _exec_ms(cur: psycopg.Cursor[Any], query: str) -> tuple[float, int]:
+    cur.execute("explain (analyze, format text) " + query)
+    lines = [row[0] for row in cur.fetchall()]
+    ms = next(float(m.group(1)) for line in lines if (m := re.search(r"Execution Time: ([\d.]+) ms", line)))
+    cur.execute(query)
+    return ms, len(cur.fetchall())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--per-account", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with psycopg.connect(args.database_url) as conn, conn.cursor() as cur:
+        params = {"accounts": args.accounts, "per_account": args.per_account, "owner": OWNER, "member": MEMBER}
+        for statement in filter(str.strip, SEED.split(";")):
+            cur.execute(statement, params)
+        cur.execute("select count(*) from public.automations")
+        total = cur.fetchone()[0]  # type: ignore[index]
+        print(f"automations: {total} rows, {args.accounts + 2} accounts; user = member of one account")
+        print(f"{'form':8} {'query':18} {'rows':>5} {'median ms':>10}")
+        for form, expr in FORMS.items():
+            cur.execute(f"alter policy {POLICY} on public.automations using ({expr})")
+            for name, template in QUERIES.items():
+                cur.execute("savepoint q")
+                cur.execute("set local role authenticated")
+                cur.execute("select set_config('request.jwt.claims', %s, true)",
+                            (f'{{"sub": "{MEMBER}", "role": "authenticated"}}',))
+                runs = [_exec_ms(cur, template.format(owner=OWNER)) for _ in range(args.repeat)]
+                cur.execute("rollback to savepoint q")
+                print(f"{form:8} {name:18} {runs[0][1]:>5} {statistics.median(r[0] for r in runs):>10.2f}")
+        for form, expr in EXEC_FORMS.items():
+            cur.execute(f"alter policy {EXEC_POLICY} on public.automation_executions using ({expr})")
+            cur.execute("savepoint q")
+            cur.execute("set local role authenticated")
+            cur.execute("select set_config('request.jwt.claims', %s, true)",
+                        (f'{{"sub": "{MEMBER}", "role": "authenticated"}}',))
+            runs = [_exec_ms(cur, EXEC_QUERY.format(owner=OWNER)) for _ in range(args.repeat)]
+            cur.execute("rollback to savepoint q")
+            print(f"{form:8} {'executions_of_one':18} {runs[0][1]:>5} {statistics.median(r[0] for r in runs):>10.2f}")
+        conn.rollback()
+
+
+if __name__ == "__main__":
+    main()
