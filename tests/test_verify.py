@@ -638,3 +638,20 @@ def test_password_never_appears_in_any_format(demo: tuple[Path, str], tmp_path: 
                            url=with_password, cwd=root)
         assert result.exit_code == 1, result.output
         assert secret not in out.read_text() and secret not in result.output
+
+
+def test_function_keys_may_use_type_aliases_and_spaces(tmp_path: Path, empty_url: str) -> None:
+    extra = EXPECTATIONS + """
+[functions."demo.since(timestamptz, int)"]
+source = "fixture §5"
+returns = "boolean"
+language = "sql"
+volatility = "stable"
+"""
+    root = write_demo_project(tmp_path, extra)
+    engine.apply(load_settings(root, database_url=empty_url))
+    sql(empty_url, "create function demo.since(p_at timestamp with time zone, p_days integer) returns boolean "
+                   "language sql stable as 'select p_at > now() - make_interval(days => p_days)'")
+    report = run_verify(root, empty_url)
+    assert by_id(report)["demo.function.demo.since(timestamptz, int)"].status == "pass"
+    assert failures(report) == {} and warnings_of(report) == {}

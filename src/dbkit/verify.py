@@ -711,7 +711,7 @@ def _check_definitions(r_by_module: dict[str, _Runner], files: list[tuple[str, s
 
 
 def _drift(runners: dict[str, _Runner], mods: list[exp.ModuleExpectations], c: cat.Catalog,
-           selected: set[str]) -> None:
+           selected: set[str], canonical: dict[str, str | None]) -> None:
     table_owner: dict[str, str] = {}
     declared_columns: dict[str, set[str]] = {}
     for m in mods:
@@ -743,7 +743,7 @@ def _drift(runners: dict[str, _Runner], mods: list[exp.ModuleExpectations], c: c
     cons = {k.key for m in mods for k in m.constraints}
     pols = {p.key for m in mods for p in m.policies}
     trgs = {t.key for m in mods for t in m.triggers}
-    funs = {f.key for m in mods for f in m.functions}
+    funs = {canonical.get(f.key) or f.key for m in mods for f in m.functions}
 
     for key, info in c.tables.items():
         schema = key.split(".", 1)[0]
@@ -899,9 +899,7 @@ def verify(
             oids = [int(r[0]) for r in conn.execute("select oid from pg_catalog.pg_type").fetchall()]
             conn.execute("select pg_catalog.set_config('search_path', '', true)")
             snapshot = cat.read(conn, schemas)
-            canonical = {
-                f.key: cat.canonical_function(conn, f.key) for m in mods if m.name in selected for f in m.functions
-            }
+            canonical = {f.key: cat.canonical_function(conn, f.key) for m in mods for f in m.functions}
         for m in mods:
             if m.name not in selected:
                 continue
@@ -914,7 +912,7 @@ def verify(
             _check_triggers(r, m, snapshot)
             _check_cron(r, m, snapshot)
             _check_rows(r, m, conn, oids)
-        _drift(runners, mods, snapshot, selected)
+        _drift(runners, mods, snapshot, selected, canonical)
 
         files = [
             (mig.module, inc.file.name, inc.file.text)
