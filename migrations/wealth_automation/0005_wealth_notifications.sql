@@ -13,7 +13,7 @@ create table public.notification_preferences (
     id uuid primary key default gen_random_uuid(),
     user_id uuid not null references public.users (id) on delete cascade,
     event text not null,
-    channels text [] not null default array['In-App']::text [],
+    channels text[] not null default array['In-App']::text[],
     quiet_hours_start time without time zone,
     quiet_hours_end time without time zone,
     time_zone text not null default 'UTC',
@@ -23,7 +23,7 @@ create table public.notification_preferences (
     constraint notification_preferences_user_event_key unique (user_id, event),
     constraint notification_preferences_event_check check (char_length(event) between 1 and 100),
     constraint notification_preferences_channels_check
-    check (channels <@ array['Email', 'SMS', 'Push', 'In-App']::text [] and array_position(channels, null) is null),
+    check (channels <@ array['Email', 'SMS', 'Push', 'In-App']::text[] and array_position(channels, null) is null),
     constraint notification_preferences_quiet_hours_check
     check ((quiet_hours_start is null) = (quiet_hours_end is null))
 );
