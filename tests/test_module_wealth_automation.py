@@ -281,7 +281,7 @@ def test_rollback_of_tables_holding_rows_needs_force(empty_url: str) -> None:
     [("frequency", "Hourly"), ("frequency", "monthly"), ("trigger_type", "Lunar Phase"), ("amount", 0),
      ("status", "Running")],
 )
-def test_invalid_auto_invest_rule_is_rejected(migrated_url: str, column: str, value: object) -> None:
+def test_invalid_auto_invest_rule_is_rejected(migrated_url: str, column: str, value: Any) -> None:
     with connect(migrated_url) as conn:
         seed_people(conn)
         with pytest.raises(psycopg.errors.CheckViolation):
