@@ -239,8 +239,7 @@ def test_rollback_to_baseline_keeps_existing_rows(empty_url: str) -> None:
     _sql(empty_url, "select alm_reporting.upsert_daily_summaries('[{\"summary_date\": \"2025-07-19\", \"closing_nav\": 1}]')")
     _sql(empty_url, "delete from alm_reporting.daily_summary where summary_date = '2025-07-19'")
 
-    # --force: processing_status always holds the document's default row.
-    _ok("rollback", "--module", MODULE, "--to", BASE, "--force", url=empty_url)
+    _ok("rollback", "--module", MODULE, "--to", BASE, url=empty_url)
 
     assert _sql(empty_url, EXISTING_EVENTS) == events_before
     assert _sql(empty_url, EXISTING_SUMMARIES) == summaries_before
@@ -249,18 +248,25 @@ def test_rollback_to_baseline_keeps_existing_rows(empty_url: str) -> None:
     _sql(empty_url, "update alm_reporting.daily_summary set total_pnl = 1 where summary_date = '2025-07-17'")
 
 
-def test_rollback_without_force_names_the_default_row_table(migrated_url: str) -> None:
+def test_rollback_removes_an_untouched_default_row_without_force(migrated_url: str) -> None:
+    _ok("rollback", "--module", MODULE, "--to", "0003_alm_import_history", url=migrated_url)
+
+    assert _sql(migrated_url, "select to_regclass('alm_reporting.processing_status')") == [(None,)]
+
+
+def test_rollback_keeps_a_used_default_row_and_asks_for_force(migrated_url: str) -> None:
+    _sql(migrated_url, "select alm_reporting.start_import('2025-07-18'); select alm_reporting.fail_import('2025-07-18', 'x')")
+    _sql(migrated_url, "delete from alm_reporting.import_history")
+
     result = run_dbkit("rollback", "--module", MODULE, "--to", "0003_alm_import_history", url=migrated_url)
 
     assert result.exit_code != 0
     assert "alm_reporting.processing_status (1 rows)" in result.output
+    assert _sql(migrated_url, "select error_count from alm_reporting.processing_status") == [(1,)]
 
 
 def test_rollback_all_leaves_no_alm_object(migrated_url: str) -> None:
-    for later in ("automations", "strategy_execution"):
-        _ok("rollback", "--module", later, "--all", "--force", url=migrated_url)
-
-    _ok("rollback", "--module", MODULE, "--all", "--force", url=migrated_url)
+    _ok("rollback", "--module", MODULE, "--all", url=migrated_url)
 
     assert _sql(migrated_url, "select count(*) from pg_namespace where nspname = 'alm_reporting'") == [(0,)]
     assert _sql(migrated_url, "select count(*) from pg_proc where proname = 'update_last_updated_column'") == [(1,)]

@@ -1,7 +1,6 @@
--- 0004_alm_processing_status (rollback): drop alm_reporting.processing_status,
--- including the default ALM_DAILY_AUTOMATION row.
+-- 0004_alm_processing_status (rollback): drop alm_reporting.processing_status.
 -- Source: seed 002 "Rollback Instructions" (without CASCADE). dbkit refuses while the
--- table holds rows unless --force.
+-- table holds rows (a used ALM_DAILY_AUTOMATION row, other processes) unless --force.
 
 drop index alm_reporting.idx_processing_status_name;
 revoke all on sequence alm_reporting.processing_status_status_id_seq from service_role;

@@ -1,10 +1,10 @@
 -- 0004_alm_processing_status: alm_reporting.processing_status, the state of each
--- automation process, with the default ALM_DAILY_AUTOMATION row.
+-- automation process (its default row is 0007_alm_default_process).
 -- Source: seed 002 Step 3 "Create Processing Status Table" (02_create_processing_status.sql).
 -- Changed from the seed: the unique index is created only where absent (the seed's
 -- plain CREATE UNIQUE INDEX fails on a second run); explicit grants (service_role
--- only). The default row is inserted idempotently (ON CONFLICT DO NOTHING, as in the
--- seed), so an existing row keeps its state and configuration.
+-- only). The default ALM_DAILY_AUTOMATION row is 0007_alm_default_process, so that its
+-- rollback can remove an untouched default row before this table is dropped.
 -- Requires: 0003_alm_import_history (previous migration of this module)
 
 create table if not exists alm_reporting.processing_status (
@@ -35,8 +35,3 @@ grant usage on sequence alm_reporting.processing_status_status_id_seq to service
 
 create unique index if not exists idx_processing_status_name
     on alm_reporting.processing_status (process_name);
-
-insert into alm_reporting.processing_status (process_name, current_state, configuration)
-values ('ALM_DAILY_AUTOMATION', 'READY',
-        '{"max_files_to_keep": 3, "retry_attempts": 3, "timeout_seconds": 300}'::jsonb)
-on conflict (process_name) do nothing;
