@@ -83,17 +83,22 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
         + ("; catalog only" if report.catalog_only else ""),
         "",
     ]
-    checks = ordered(report.checks)
-    if checks:
-        wid = min(max(len(c.id) for c in checks), 72)
-        wmod = max(len(c.module) for c in checks)
-        wkind = max(len(c.kind) for c in checks)
-        lines.append(f"{'STATUS':<7}  {'MODULE':<{wmod}}  {'KIND':<{wkind}}  CHECK")
-        for c in checks:
+    listed = [c for c in ordered(report.checks) if c.status != "pass"]
+    if listed:
+        wmod = max(len(c.module) for c in listed)
+        wkind = max(len(c.kind) for c in listed)
+        lines.append(f"{'STATUS':<7}  {'MODULE':<{wmod}}  {'KIND':<{wkind}}  CHECK (passed checks: see the per-module counts)")
+        for c in listed:
             lines.append(f"{paint(c.status, f'{c.status.upper():<7}')}  {c.module:<{wmod}}  {c.kind:<{wkind}}  {c.id}")
-            if c.status in ("fail", "warn") or (c.status == "skipped" and c.message):
-                for part in c.message.split("; "):
-                    lines.append(f"{'':9}{part}")
+            for part in c.message.split("; ") if c.message else ():
+                lines.append(f"{'':9}{part}")
+        lines.append("")
+    if report.modules:
+        wmod = max(max(len(m) for m in report.modules), len("MODULE"))
+        lines.append(f"{'MODULE':<{wmod}}  {'FAIL':>5}  {'WARN':>5}  {'PASS':>5}  {'SKIP':>5}")
+        for module in report.modules:
+            mc = {s: sum(1 for c in report.checks if c.module == module and c.status == s) for s in _ORDER}
+            lines.append(f"{module:<{wmod}}  {mc['fail']:>5}  {mc['warn']:>5}  {mc['pass']:>5}  {mc['skipped']:>5}")
     matrix = rls_matrix(report)
     if matrix:
         lines += ["", "RLS access matrix (expected/actual: A = allowed, D = denied, E = error, - = not run)"]
