@@ -7,6 +7,7 @@ a freshly migrated database.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -230,3 +231,43 @@ def test_api_roles_cannot_run_imports(migrated_url: str, role: str) -> None:
         conn.execute(f"set role {role}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select alm_reporting.upsert_chronological_events(%s)", (json.dumps(EVENTS),))
+
+
+def test_two_runners_starting_the_same_day_let_only_one_import(migrated_url: str) -> None:
+    first = psycopg.connect(migrated_url)
+    second = psycopg.connect(migrated_url, autocommit=True)
+    outcome: list[BaseException | int] = []
+    try:
+        first.execute("select alm_reporting.start_import(%s)", (DAY,))  # transaction left open
+        second_pid = second.info.backend_pid
+
+        def start_second() -> None:
+            try:
+                outcome.append(_one(second, "select alm_reporting.start_import(%s)", (DAY,)))
+            except psycopg.Error as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=start_second)
+        worker.start()
+        with psycopg.connect(migrated_url, autocommit=True) as watcher:
+            while not _one(watcher, "select exists (select 1 from pg_stat_activity "
+                                    "where pid = %s and wait_event_type = 'Lock')", (second_pid,)):
+                worker.join(0.05)
+        first.commit()
+        worker.join()
+    finally:
+        first.close()
+        second.close()
+
+    assert len(outcome) == 1 and isinstance(outcome[0], psycopg.errors.ObjectInUse)
+
+
+def test_dropping_last_updated_before_its_trigger_breaks_updates(migrated_url: str) -> None:
+    """Why the rollback drops the triggers first: the document's order leaves them firing."""
+    with psycopg.connect(migrated_url) as conn:
+        conn.execute("insert into alm_reporting.daily_summary (summary_date) values (%s)", (DAY,))
+        conn.execute("alter table alm_reporting.daily_summary drop column last_updated")  # PostgreSQL accepts it
+
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            conn.execute("update alm_reporting.daily_summary set summary_date = summary_date")
+        conn.rollback()
