@@ -655,3 +655,15 @@ volatility = "stable"
     report = run_verify(root, empty_url)
     assert by_id(report)["demo.function.demo.since(timestamptz, int)"].status == "pass"
     assert failures(report) == {} and warnings_of(report) == {}
+
+
+def test_catalog_only_runs_on_a_read_only_database(demo: tuple[Path, str]) -> None:
+    root, url = demo
+    dbname = url.rsplit("/", 1)[1]
+    sql(url, f'alter database "{dbname}" set default_transaction_read_only = on')
+    report = run_verify(root, url, catalog_only=True)
+    assert failures(report) == {}
+    assert {c.kind for c in report.checks if c.status == "pass"} >= {"table", "index", "policy", "function", "row"}
+    # without --catalog-only, the writing checks hit the read-only setting and say so
+    full = failures(run_verify(root, url))
+    assert "read-only transaction [SQLSTATE 25006]" in full["demo.items.duplicate_name_rejected"]
