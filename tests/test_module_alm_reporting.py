@@ -151,6 +151,22 @@ def test_apply_on_existing_alm_database_keeps_rows_and_adds_the_keys(empty_url: 
     assert report["exit_code"] == 0, _failed_checks(report)
 
 
+def test_apply_without_baseline_on_existing_alm_database_leaves_its_tables_alone(empty_url: str) -> None:
+    _ok("apply", "--module", "platform", url=empty_url)
+    _sql(empty_url, EXISTING_ALM_TABLES)
+    events_before = _sql(empty_url, EXISTING_EVENTS)
+    summaries_before = _sql(empty_url, EXISTING_SUMMARIES)
+
+    _ok("apply", "--module", MODULE, url=empty_url)
+
+    assert _sql(empty_url, EXISTING_EVENTS) == events_before
+    assert _sql(empty_url, EXISTING_SUMMARIES) == summaries_before
+    assert _sql(empty_url, "select attname from pg_attribute where attrelid = 'alm_reporting.daily_summary'::regclass "
+                           "and attnum > 0 order by attnum") == [
+        ("summary_id",), ("summary_date",), ("opening_nav",), ("closing_nav",), ("total_pnl",), ("last_updated",)
+    ]
+
+
 def test_migrations_are_safe_after_the_documents_scripts_ran_by_hand(empty_url: str) -> None:
     _existing_alm_database(empty_url)
     for script in _document_scripts():

@@ -5,7 +5,6 @@
 -- The schema is dropped only when nothing else lives in it: an existing ALM
 -- database keeps its other tables and therefore its schema.
 
-drop index alm_reporting.idx_chronological_events_timestamp;
 drop table alm_reporting.daily_summary;
 drop table alm_reporting.chronological_events;
 

@@ -4,7 +4,8 @@
 -- tables") and Common Issues, Issue 2 (create schema if absent).
 -- An existing ALM database already has these tables: it marks this migration as
 -- applied with `dbkit baseline --module alm_reporting --through 0001_alm_base_tables`.
--- The statements are guarded anyway, so running it there changes nothing.
+-- The statements are guarded anyway, so running it there changes nothing but the
+-- comments (it creates no index on columns such a table may name differently).
 -- Only the columns the document uses (source_transaction_id, summary_date) plus what
 -- such a table needs (key, event time and type, NAV figures, created_at) are defined;
 -- last_updated, the unique constraints and the grants come in
@@ -26,8 +27,6 @@ comment on table alm_reporting.chronological_events is
     'ALM event ledger in time order; one row per broker event (minimal definition, seed 002 Step 4).';
 comment on column alm_reporting.chronological_events.source_transaction_id is
     'Broker transaction id; the natural key of an imported event (null for events without one).';
-create index if not exists idx_chronological_events_timestamp
-    on alm_reporting.chronological_events (event_timestamp);
 
 create table if not exists alm_reporting.daily_summary (
     id serial primary key,
