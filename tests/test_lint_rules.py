@@ -233,9 +233,14 @@ def test_foreign_key_with_a_leading_index_passes(tmp_path: Path) -> None:
     assert "DBK006" not in rules(report)
 
 
-def test_partial_index_does_not_cover_a_foreign_key(tmp_path: Path) -> None:
-    index = "create index idx_orders_account on public.orders (account_id) where account_id is not null;\n"
+def test_partial_index_with_another_predicate_does_not_cover_a_foreign_key(tmp_path: Path) -> None:
+    index = "create index idx_orders_account on public.orders (account_id) where id is not null;\n"
     assert "DBK006" in rules(run(tmp_path, orders(index)))
+
+
+def test_partial_index_on_the_key_being_not_null_covers_it(tmp_path: Path) -> None:
+    index = "create index idx_orders_account on public.orders (account_id) where account_id is not null;\n"
+    assert "DBK006" not in rules(run(tmp_path, orders(index)))
 
 
 def test_index_created_in_a_later_migration_covers_the_key(tmp_path: Path) -> None:

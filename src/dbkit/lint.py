@@ -526,6 +526,7 @@ class _Index:
     table: str
     columns: tuple[str | None, ...]  # None: an expression
     partial: bool
+    not_null: frozenset[str] = frozenset()  # columns the predicate only requires to be NOT NULL
 
 
 def _constraint_offset(constraint: Any, stmt: _Stmt) -> int:
@@ -760,7 +761,8 @@ class _Checker:
         elif kind == "IndexStmt":
             columns = tuple(getattr(p, "name", None) for p in node.indexParams or ())
             indexes.append(_Index(name=node.idxname, table=_relation(node.relation), columns=columns,
-                                  partial=node.whereClause is not None))
+                                  partial=node.whereClause is not None,
+                                  not_null=_not_null_columns(node.whereClause)))
         elif kind == "DropStmt":
             remove = _enum_name(node.removeType)
             for names in node.objects or ():
@@ -789,9 +791,30 @@ class _Checker:
             indexes.append(_Index(name=constraint.conname, table=table, columns=columns, partial=False))
 
 
+def _not_null_columns(predicate: Any) -> frozenset[str]:
+    """The columns of a predicate made only of ``col IS NOT NULL`` terms joined by AND; else empty."""
+    if predicate is None:
+        return frozenset()
+    terms = predicate.args if _kind(predicate) == "BoolExpr" and _enum_name(predicate.boolop) == "AND_EXPR" \
+        else (predicate,)
+    columns: set[str] = set()
+    for term in terms:
+        if not (_kind(term) == "NullTest" and _enum_name(term.nulltesttype) == "IS_NOT_NULL"
+                and _kind(term.arg) == "ColumnRef"):
+            return frozenset()
+        columns.add(_strings(term.arg.fields)[-1])
+    return frozenset(columns)
+
+
 def _covers(index: _Index, fk: _ForeignKey) -> bool:
-    """An index covers a foreign key when its leading columns are exactly the key's columns."""
-    if index.table != fk.table or index.partial or len(index.columns) < len(fk.columns):
+    """An index covers a foreign key when its leading columns are exactly the key's columns.
+
+    A partial index counts only when its predicate is ``fk_col IS NOT NULL``: the lookup
+    PostgreSQL runs for the key (``fk_col = $1``, a strict operator) implies it.
+    """
+    if index.table != fk.table or len(index.columns) < len(fk.columns):
+        return False
+    if index.partial and not (index.not_null and index.not_null <= set(fk.columns)):
         return False
     return set(index.columns[: len(fk.columns)]) == set(fk.columns)
 
