@@ -4,7 +4,8 @@
 --   "Database Triggers": leads.user_id, conversations.agent_id, agents.user_id).
 -- A database that already has these tables (the existing app) marks this migration
 -- as applied instead of running it: dbkit baseline --module automations --through 0001_automations_base_tables
--- Access for anon/authenticated (grants, RLS, policies) comes with 0002_automations_account_access.
+-- RLS is switched on here with no policy, so until 0002_automations_account_access adds the
+-- account policies and the authenticated grants only service_role (BYPASSRLS) reaches the rows.
 -- depends: 0001_platform_auth_shim
 
 create table public.agents (
@@ -17,6 +18,8 @@ create table public.agents (
 
 comment on table public.agents is
 'An AI agent owned by an account (user_id = the account owner). Minimal definition for seed 004.';
+
+alter table public.agents enable row level security;
 
 create index idx_agents_user on public.agents (user_id);
 
@@ -43,9 +46,11 @@ create table public.leads (
 comment on table public.leads is
 'A lead of an account (user_id = the account owner). Minimal definition for seed 004.';
 
+alter table public.leads enable row level security;
+
 create index idx_leads_user on public.leads (user_id);
 
-create index idx_leads_agent on public.leads (agent_id) where agent_id is not null;
+create index idx_leads_agent on public.leads (agent_id);
 
 create trigger update_leads_updated_at
 before update on public.leads
@@ -67,9 +72,11 @@ create table public.conversations (
 comment on table public.conversations is
 'A conversation handled by an agent; its account is the agent''s owner. Minimal definition for seed 004.';
 
+alter table public.conversations enable row level security;
+
 create index idx_conversations_agent on public.conversations (agent_id);
 
-create index idx_conversations_lead on public.conversations (lead_id) where lead_id is not null;
+create index idx_conversations_lead on public.conversations (lead_id);
 
 create trigger update_conversations_updated_at
 before update on public.conversations

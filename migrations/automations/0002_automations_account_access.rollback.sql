@@ -1,5 +1,6 @@
--- Rollback of 0002_automations_account_access: policies, RLS switch and grants on
--- conversations, leads and agents; has_account_access(); account_members.
+-- Rollback of 0002_automations_account_access: policies and authenticated grants on
+-- conversations, leads and agents (their RLS stays on, as 0001 left it: closed to API
+-- roles); has_account_access(); account_members.
 -- Source: seed 004 "RLS Policies" (account membership).
 
 drop policy conversations_delete_account on public.conversations;
@@ -10,8 +11,6 @@ drop policy conversations_insert_account on public.conversations;
 
 drop policy conversations_select_account on public.conversations;
 
-alter table public.conversations disable row level security;
-
 drop policy leads_delete_account on public.leads;
 
 drop policy leads_update_account on public.leads;
@@ -20,8 +19,6 @@ drop policy leads_insert_account on public.leads;
 
 drop policy leads_select_account on public.leads;
 
-alter table public.leads disable row level security;
-
 drop policy agents_delete_account on public.agents;
 
 drop policy agents_update_account on public.agents;
@@ -29,8 +26,6 @@ drop policy agents_update_account on public.agents;
 drop policy agents_insert_account on public.agents;
 
 drop policy agents_select_account on public.agents;
-
-alter table public.agents disable row level security;
 
 drop policy account_members_delete_owner_or_self on public.account_members;
 

@@ -10,6 +10,10 @@ revoke select, insert, update, delete on public.automation_executions from servi
 
 revoke select, delete on public.automation_executions from authenticated;
 
+drop index public.idx_executions_cleanup;
+
+drop index public.idx_executions_conversation;
+
 drop index public.idx_executions_lead;
 
 drop index public.idx_executions_started;

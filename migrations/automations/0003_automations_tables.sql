@@ -2,7 +2,9 @@
 -- trigger, grants and RLS policies.
 -- Source: seed 004 "Tables" (automations, automation_executions) and "RLS Policies".
 -- Added to the document: idx_automations_event_match, the index behind the event-trigger
--- matching query of 0004 (owner + event_source among enabled, active 'event' automations).
+-- matching query of 0004 (owner + event_source among enabled, active 'event' automations);
+-- idx_executions_conversation for the conversation_id foreign key; idx_executions_cleanup
+-- (status, completed_at) for the batched cleanup of 0005.
 -- depends: 0001_platform_auth_shim
 
 create table public.automations (
@@ -103,7 +105,9 @@ create table public.automation_executions (
 
     -- Context
     triggered_by uuid, -- User ID if manual
+    -- dbkit-allow DBK006 the FK is served by the partial index idx_executions_lead (WHERE lead_id IS NOT NULL)
     lead_id uuid references public.leads (id) on delete set null,
+    -- dbkit-allow DBK006 the FK is served by the partial index idx_executions_conversation
     conversation_id uuid references public.conversations (id) on delete set null
 );
 
@@ -117,6 +121,18 @@ create index idx_executions_status on public.automation_executions (status);
 create index idx_executions_started on public.automation_executions (started_at desc);
 
 create index idx_executions_lead on public.automation_executions (lead_id) where lead_id is not null;
+
+create index idx_executions_conversation on public.automation_executions (conversation_id)
+where conversation_id is not null;
+
+comment on index public.idx_executions_conversation is
+'Serves the conversation_id foreign key (ON DELETE SET NULL) without scanning executions.';
+
+create index idx_executions_cleanup on public.automation_executions (status, completed_at)
+where status in ('completed', 'cancelled', 'failed');
+
+comment on index public.idx_executions_cleanup is
+'Serves cleanup_old_executions(): finished executions by status and completion time.';
 
 grant select, delete on public.automation_executions to authenticated;
 

@@ -11,7 +11,7 @@
 -- Changes from the document: batched, returns a count, SECURITY INVOKER (the cron job and
 --   service_role already may delete) with search_path pinned to ''; execute only for
 --   service_role.
--- Depends on: public.automation_executions, idx_executions_cleanup.
+-- Depends on: public.automation_executions, idx_executions_cleanup (0003).
 -- Included by: migrations/automations/0005_automations_stats_and_cleanup.sql
 
 create or replace function public.cleanup_old_executions(

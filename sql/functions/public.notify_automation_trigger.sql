@@ -87,7 +87,11 @@ begin
 end;
 $$;
 
-comment on function public.notify_automation_trigger(uuid, text, text, text, jsonb, jsonb, text[]) is
+comment on function public.notify_automation_trigger(
+    uuid, text, text, text, jsonb, jsonb, text[]
+) is
 'pg_notify(''automation_trigger'') once per matching event automation of p_owner_id; payloads over the 8000-byte limit keep only p_key_columns of old/new (truncated = true). Returns notifications sent.';
 
-revoke execute on function public.notify_automation_trigger(uuid, text, text, text, jsonb, jsonb, text[]) from public, anon, authenticated;
+revoke execute on function public.notify_automation_trigger(
+    uuid, text, text, text, jsonb, jsonb, text[]
+) from public, anon, authenticated;
