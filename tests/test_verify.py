@@ -667,3 +667,20 @@ def test_catalog_only_runs_on_a_read_only_database(demo: tuple[Path, str]) -> No
     # without --catalog-only, the writing checks hit the read-only setting and say so
     full = failures(run_verify(root, url))
     assert "read-only transaction [SQLSTATE 25006]" in full["demo.items.duplicate_name_rejected"]
+
+
+def test_cron_job_schedule_is_compared_when_cron_job_table_exists(demo: tuple[Path, str]) -> None:
+    root, url = demo
+    # pg_cron's catalog table, shaped as the extension creates it (the extension itself needs
+    # shared_preload_libraries, which the throwaway cluster does not set)
+    sql(url, "create schema cron")
+    sql(url, "create table cron.job (jobid bigserial primary key, schedule text not null, command text not null, "
+             "jobname text)")
+    sql(url, "insert into cron.job (jobname, schedule, command) values ('demo-nightly', '0 3 * * *', 'select 1')")
+    assert by_id(run_verify(root, url))["demo.cron.demo-nightly"].status == "pass"
+    sql(url, "update cron.job set schedule = '0 4 * * *'")
+    assert failures(run_verify(root, url))["demo.cron.demo-nightly"] == (
+        "cron job demo-nightly schedule: have: 0 4 * * * want: 0 3 * * *"
+    )
+    sql(url, "delete from cron.job")
+    assert failures(run_verify(root, url))["demo.cron.demo-nightly"] == "pg_cron job 'demo-nightly' is not scheduled"
