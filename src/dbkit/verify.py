@@ -34,7 +34,7 @@ import dbkit
 from dbkit import catalog as cat
 from dbkit import expectations as exp
 from dbkit.config import TRACKING_SCHEMA, Settings
-from dbkit.errors import ConnectionFailed, InputError
+from dbkit.errors import ConnectionFailed
 
 Status = Literal["pass", "fail", "warn", "skipped"]
 STATUSES: tuple[Status, ...] = ("fail", "warn", "pass", "skipped")
@@ -541,7 +541,7 @@ def _identity(identity: str) -> tuple[str, dict[str, str]]:
     return "authenticated", {"sub": sub, "role": "authenticated"}
 
 
-def _check_rls_matrix(r: _Runner, m: exp.ModuleExpectations, conn: psycopg.Connection[Any], c: cat.Catalog) -> None:
+def _check_rls_matrix(r: _Runner, m: exp.ModuleExpectations, conn: psycopg.Connection[Any]) -> None:
     declared = {x.table for x in m.rls}
     for t in m.tables:
         if t.rls and t.key not in declared:
@@ -938,7 +938,7 @@ def verify(
                 if m.name not in selected:
                     continue
                 _check_behaviour(runners[m.name], m, conn, oids)
-                _check_rls_matrix(runners[m.name], m, conn, snapshot)
+                _check_rls_matrix(runners[m.name], m, conn)
                 _check_plans(runners[m.name], m, conn)
             _check_definitions(runners, files, conn)
     except psycopg.OperationalError as exc:
@@ -962,4 +962,4 @@ def verify(
     )
 
 
-__all__ = ["Check", "VerifyReport", "verify", "OWNER_UUID", "STRANGER_UUID", "InputError"]
+__all__ = ["Check", "VerifyReport", "verify", "OWNER_UUID", "STRANGER_UUID"]
