@@ -105,9 +105,7 @@ create table public.automation_executions (
 
     -- Context
     triggered_by uuid, -- User ID if manual
-    -- dbkit-allow DBK006 the FK is served by the partial index idx_executions_lead (WHERE lead_id IS NOT NULL)
     lead_id uuid references public.leads (id) on delete set null,
-    -- dbkit-allow DBK006 the FK is served by the partial index idx_executions_conversation
     conversation_id uuid references public.conversations (id) on delete set null
 );
 
