@@ -109,3 +109,12 @@ def test_the_projects_sqlfluff_file_is_used(tmp_path: Path) -> None:
 def test_repository_sql_is_lint_clean() -> None:
     result = run_dbkit("lint", cwd=REPO_ROOT)
     assert result.exit_code == 0, result.stdout
+
+
+def test_invalid_sqlfluff_configuration_exits_2(tmp_path: Path) -> None:
+    write_project(tmp_path, GOOD)
+    (tmp_path / ".sqlfluff").write_text(
+        "[sqlfluff:rules:capitalisation.keywords]\ncapitalisation_policy = shouty\n", encoding="utf-8")
+    result = run_dbkit("lint", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "sqlfluff configuration" in result.stderr and "shouty" in result.stderr

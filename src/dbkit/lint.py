@@ -168,21 +168,28 @@ def lint(settings: Settings, *, sqlfluff: bool = True,
 
 def run_sqlfluff(settings: Settings, paths: Sequence[Path]) -> list[Finding]:
     """sqlfluff over ``paths`` with the project's .sqlfluff (postgres, raw, no size limit)."""
-    from sqlfluff.core import FluffConfig, Linter
+    import configparser
 
-    config = FluffConfig.from_path(
-        str(settings.root),
-        overrides={"dialect": "postgres", "templater": "raw", "large_file_skip_byte_limit": 0},
-    )
-    linter = Linter(config=config)
+    from sqlfluff.core import FluffConfig, Linter, SQLFluffUserError
+
     findings: list[Finding] = []
-    for path in paths:
-        name = settings.relative(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue  # reported as DBK000
-        result = linter.lint_string(text, fname=str(path))
+    try:
+        config = FluffConfig.from_path(
+            str(settings.root),
+            overrides={"dialect": "postgres", "templater": "raw", "large_file_skip_byte_limit": 0},
+        )
+        linter = Linter(config=config)
+        results = []
+        for path in paths:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue  # reported as DBK000
+            results.append((settings.relative(path), linter.lint_string(text, fname=str(path))))
+    except (SQLFluffUserError, configparser.Error, ValueError) as exc:
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"sqlfluff configuration (.sqlfluff in {settings.root} or above) is invalid: {detail}") from None
+    for name, result in results:
         for violation in result.get_violations():
             findings.append(Finding(
                 rule=violation.rule_code(), path=name, line=int(violation.line_no or 1),
