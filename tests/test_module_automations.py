@@ -511,3 +511,42 @@ def test_rollback_of_the_module_leaves_nothing_and_applies_again(migrated_url: s
     again = run_dbkit("apply", "--module", MODULE, url=migrated_url)
     assert again.exit_code == 0, again.output
     assert _sql(migrated_url, objects) == before
+
+
+EXISTING_APP_TABLES = f"""
+insert into auth.users (id) values ('{OWNER}');
+create table public.agents (id uuid primary key default gen_random_uuid(), user_id uuid not null,
+                            name text not null, model text default 'gpt');
+create table public.leads (id uuid primary key default gen_random_uuid(), user_id uuid not null,
+                           agent_id uuid references public.agents (id), name text, score integer default 0);
+create table public.conversations (id uuid primary key default gen_random_uuid(),
+                                   agent_id uuid references public.agents (id), lead_id uuid, channel text);
+insert into public.agents (id, user_id, name) values ('{OWNER_AGENT}', '{OWNER}', 'their agent');
+insert into public.leads (user_id, agent_id, name, score) values ('{OWNER}', '{OWNER_AGENT}', 'kept lead', 7);
+"""
+
+
+def test_existing_app_baselines_its_tables_and_gets_automations_on_top(empty_url: str) -> None:
+    assert run_dbkit("apply", "--module", "platform", url=empty_url).exit_code == 0
+    _sql(empty_url, EXISTING_APP_TABLES)
+    baselined = run_dbkit("baseline", "--module", MODULE, "--through", "0001_automations_base_tables", "--force", url=empty_url)
+    assert baselined.exit_code == 0, baselined.output
+
+    applied = run_dbkit("apply", "--module", MODULE, url=empty_url)
+
+    assert applied.exit_code == 0, applied.output
+    assert _sql(empty_url, "select l.name, l.score, a.model from public.leads as l join public.agents as a on a.id = l.agent_id") == [
+        ("kept lead", 7, "gpt")]
+    on_any = _automation(empty_url, "on any")
+    seen = _observe(empty_url, lambda: _sql(
+        empty_url, "insert into public.leads (user_id, name) values (%s, 'new lead')", (OWNER,)))
+    assert _ids(seen) == [on_any]
+    assert seen[0]["payload"]["trigger_data"]["new"]["score"] == 0
+    assert _as(empty_url, "authenticated", OWNER, "select name from public.leads order by name") == [
+        ("kept lead",), ("new lead",)]
+
+    rolled = run_dbkit("rollback", "--module", MODULE, "--to", "0001_automations_base_tables", "--force", url=empty_url)
+
+    assert rolled.exit_code == 0, rolled.output
+    assert _sql(empty_url, "select name from public.leads order by name") == [("kept lead",), ("new lead",)]
+    assert _sql(empty_url, "select count(*) from pg_policies where tablename in ('agents', 'leads', 'conversations')") == [(0,)]
