@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def verify(database_url: str | None, config_file: Path | None, lock_timeout: flo
     if output is not None and output.parent and not output.parent.exists():
         raise InputError(f"cannot write the report: directory {output.parent} does not exist")
     result = verifier.verify(settings, module=module, catalog_only=catalog_only)
-    color = output is None and fmt == "text" and sys.stdout.isatty()
+    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = reports.render(result, fmt, color=color)
     if output is not None:
         output.write_text(text, encoding="utf-8")
