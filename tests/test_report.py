@@ -130,3 +130,12 @@ def test_html_report_renders_in_headless_chromium(broken: tuple[Path, str, Verif
     dom = subprocess.run([*base, "--dump-dom", page.as_uri()], check=True, capture_output=True, text=True,
                          timeout=120).stdout
     assert "dbkit verify" in dom and "FAILED" in dom and "authenticated (stranger)" in dom
+
+
+def test_report_object_holds_no_password_in_its_fields(broken: tuple[Path, str, VerifyReport]) -> None:
+    from dataclasses import asdict
+
+    *_, report = broken
+    masked = report.with_secrets(("sentinel-pw",))
+    assert "sentinel-pw" not in repr(masked) and "sentinel-pw" not in json.dumps(asdict(masked))
+    assert masked.secrets == ("sentinel-pw",)

@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import psycopg
@@ -82,7 +82,15 @@ class VerifyReport:
     catalog_only: bool
     migration_status: str
     checks: tuple[Check, ...]
-    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The connection's password(s), for masking output. Not a field: asdict()/repr never show it."""
+        return tuple(getattr(self, "_secrets", ()))
+
+    def with_secrets(self, secrets: tuple[str, ...]) -> VerifyReport:
+        object.__setattr__(self, "_secrets", secrets)
+        return self
 
     def counts(self) -> dict[str, int]:
         result: dict[str, int] = {s: 0 for s in STATUSES}
@@ -958,8 +966,7 @@ def verify(
         catalog_only=catalog_only,
         migration_status=status_line,
         checks=checks,
-        secrets=target.secrets(),
-    )
+    ).with_secrets(target.secrets())
 
 
 __all__ = ["Check", "VerifyReport", "verify", "OWNER_UUID", "STRANGER_UUID"]
