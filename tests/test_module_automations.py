@@ -529,7 +529,7 @@ insert into public.leads (user_id, agent_id, name, score) values ('{OWNER}', '{O
 def test_existing_app_baselines_its_tables_and_gets_automations_on_top(empty_url: str) -> None:
     assert run_dbkit("apply", "--module", "platform", url=empty_url).exit_code == 0
     _sql(empty_url, EXISTING_APP_TABLES)
-    baselined = run_dbkit("baseline", "--module", MODULE, "--through", "0001_automations_base_tables", "--force", url=empty_url)
+    baselined = run_dbkit("baseline", "--module", MODULE, "--through", "0001_automations_base_tables", url=empty_url)
     assert baselined.exit_code == 0, baselined.output
 
     applied = run_dbkit("apply", "--module", MODULE, url=empty_url)
