@@ -11,6 +11,7 @@ the writes sent. The pg_cron path is in test_module_automations_cron.py.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -219,6 +220,20 @@ def _wait_until_listening(url: str, proc: subprocess.Popen[str]) -> None:
             return
         time.sleep(0.05)
     pytest.fail("dbkit listen never started listening")
+
+
+def test_dbkit_listen_stops_cleanly_on_ctrl_c(migrated_url: str) -> None:
+    proc = dbkit_process("listen", url=migrated_url)
+    try:
+        _wait_until_listening(migrated_url, proc)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=LISTEN_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+    assert (proc.returncode, stdout, stderr) == (0, "", "")
 
 
 def test_dbkit_listen_with_count_exits_1_when_too_few_arrive(migrated_url: str) -> None:
