@@ -136,6 +136,23 @@ def test_lead_update_and_delete_notify_their_event_types(migrated_url: str) -> N
         assert data["old"]["id"] == "b0000000-0000-4000-8000-000000000001" and data["old"]["user_id"] == OWNER
 
 
+def test_lead_written_by_an_account_member_through_rls_notifies(migrated_url: str) -> None:
+    _sql(migrated_url, ACCOUNTS)
+    on_any = _automation(migrated_url, "on any")
+
+    def member_inserts_lead() -> None:
+        with psycopg.connect(migrated_url) as conn:
+            conn.execute("set local role authenticated")
+            conn.execute("select set_config('request.jwt.claims', %s, true)",
+                         (json.dumps({"sub": MEMBER, "role": "authenticated"}),))
+            conn.execute("insert into public.leads (user_id, name) values (%s, 'by member')", (OWNER,))
+
+    seen = _observe(migrated_url, member_inserts_lead)
+
+    assert _ids(seen) == [on_any]
+    assert seen[0]["payload"]["trigger_data"]["new"]["name"] == "by member"
+
+
 def test_conversation_insert_notifies_the_agent_owners_automations(migrated_url: str) -> None:
     _sql(migrated_url, ACCOUNTS)
     wanted = _automation(migrated_url, "conversation", source="conversation", event="INSERT")
