@@ -41,7 +41,7 @@ def _cwd(path: Path) -> Iterator[None]:
 def run_dbkit(*args: str, url: str | None = None, cwd: Path = REPO_ROOT,
               env: Mapping[str, str] | None = None) -> Result:
     """Run ``dbkit ARGS`` in-process; the database comes through DATABASE_URL."""
-    environment = {"DATABASE_URL": url} if url else {"DATABASE_URL": None}
+    environment: dict[str, str | None] = {"DATABASE_URL": url}
     environment.update(env or {})
     with _cwd(cwd):
         result = CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)

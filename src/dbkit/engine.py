@@ -110,6 +110,8 @@ class Status:
     database: str
     modules: tuple[ModuleStatus, ...]
     unknown_applied: tuple[str, ...]  # recorded in the database, no file in the project
+    cron_jobs: tuple[tuple[str, str, str], ...] | None = None  # (job, schedule, command); None: no pg_cron
+
 
     def migrations(self, state: str) -> tuple[MigrationStatus, ...]:
         return tuple(m for mod in self.modules for m in mod.migrations if m.state == state)
@@ -307,9 +309,8 @@ def _record_applied(conn: psycopg.Connection[Any], migration: Migration, *, base
                    applied_at = now(), applied_by = current_user""",
         (migration.id, migration.module, migration.checksum, baselined),
     )
-    if not baselined:  # a baselined migration ran elsewhere; its files get (re)applied by the next apply
-        for inc in migration.includes:
-            _record_file(conn, migration, inc)
+    for inc in migration.includes:
+        _record_file(conn, migration, inc)
 
 
 def _record_file(conn: psycopg.Connection[Any], owner: Migration, inc: Include) -> None:
@@ -386,7 +387,17 @@ def _status(session: _Session, module: str | None) -> Status:
         modules.append(ModuleStatus(name=mod.name, migrations=tuple(states), files=tuple(file_states)))
     known = {m.id for m in project.plan}
     unknown = tuple(i for i in applied if i not in known)
-    return Status(database=session.target.describe(), modules=tuple(modules), unknown_applied=unknown)
+    return Status(database=session.target.describe(), modules=tuple(modules), unknown_applied=unknown,
+                  cron_jobs=_cron_jobs(session.conn))
+
+
+def _cron_jobs(conn: psycopg.Connection[Any]) -> tuple[tuple[str, str, str], ...] | None:
+    """pg_cron's jobs, so status shows what a module scheduled (or that nothing can be)."""
+    present = conn.execute("select to_regclass('cron.job') is not null").fetchone()
+    if not (present and present[0]):
+        return None
+    rows = conn.execute("select coalesce(jobname, jobid::text), schedule, command from cron.job order by 1").fetchall()
+    return tuple((str(r[0]), str(r[1]), str(r[2])) for r in rows)
 
 
 # ---------------------------------------------------------------- apply

@@ -114,6 +114,12 @@ def status(database_url: str | None, config_file: Path | None, lock_timeout: flo
         for f in mod.files:
             if f.state != "applied":
                 click.echo(f"  {'file ' + f.state:<8} {f.path} (owned by {f.owner})")
+    if result.cron_jobs is None:
+        click.echo("\npg_cron: not installed in this database — no job is scheduled")
+    else:
+        click.echo(f"\npg_cron: {len(result.cron_jobs)} job(s) scheduled")
+        for job, schedule, command in result.cron_jobs:
+            click.echo(f"  {schedule:<12} {job}: {command}")
     for unknown in result.unknown_applied:
         click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project")
 
