@@ -1,0 +1,172 @@
+"""Benchmark: what RLS costs on the same SELECT.
+
+100,000 strategy_watchlists rows (1000 users x 2 strategies x 50 markets) and 100,000
+automations (1000 accounts x 100; every user is also a member of one other account).
+Each query runs as `authenticated` with request.jwt.claims set (RLS applies) and as the
+table owner (postgres, RLS not applied), where the owner's query states the same filter
+explicitly, so both return the same rows. strategy_watchlists also runs with its SELECT
+policy rewritten to call bare auth.uid() instead of (select auth.uid()) (in this
+benchmark's own database only) to show what the InitPlan wrapper buys.
+
+Usage: python bench/rls_overhead.py   (starts its own throwaway cluster)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from common import Cluster, Section, captured_plans, connect, latency, plan_scans, standalone, summarize_scans
+from common import uid, uid_sql
+
+USERS = 1000
+USER = 7  # the benchmark's user: owns strategies 7 and 1007, account 7, member of account 8
+CLAIMS = json.dumps({"sub": uid(USER), "role": "authenticated"})
+
+SEED = f"""
+set session_replication_role = replica;
+insert into auth.users (id) select {uid_sql('g')} from generate_series(1, {USERS}) g;
+insert into public.workflow_sessions (id, user_id, name)
+select {uid_sql('w', '10000000')}, {uid_sql(f'(w - 1) % {USERS} + 1')}, 'strategy ' || w
+from generate_series(1, {2 * USERS}) w;
+insert into public.strategy_watchlists (workflow_id, market_id, added_at)
+select {uid_sql('w', '10000000')}, 'market-' || m, timestamptz '2026-01-01' + (w * 50 + m) * interval '1 second'
+from generate_series(1, {2 * USERS}) w, generate_series(1, 50) m;
+insert into public.agents (id, user_id, name)
+select {uid_sql('g', '30000000')}, {uid_sql('g')}, 'agent ' || g from generate_series(1, {USERS}) g;
+insert into public.account_members (account_id, user_id)
+select {uid_sql(f'g % {USERS} + 1')}, {uid_sql('g')} from generate_series(1, {USERS}) g;
+insert into public.automations (agent_id, user_id, name, trigger_type)
+select {uid_sql('a', '30000000')}, {uid_sql('a')}, 'automation ' || j, 'manual'
+from generate_series(1, {USERS}) a, generate_series(1, 100) j;
+reset session_replication_role;
+vacuum analyze auth.users;
+vacuum analyze public.workflow_sessions;
+vacuum analyze public.strategy_watchlists;
+vacuum analyze public.agents;
+vacuum analyze public.account_members;
+vacuum analyze public.automations
+"""
+
+WORKFLOW = uid(USER, "10000000")
+AGENT = uid(USER, "30000000")
+ACCOUNT_MEMBER_OF = uid(USER % USERS + 1)
+
+# (name, query as authenticated, same rows as owner without RLS, params)
+CASES: list[tuple[str, str, str, tuple[Any, ...]]] = [
+    ("watchlist: one strategy, LIMIT 100",
+     "select * from public.strategy_watchlists where workflow_id = %s order by added_at desc limit 100",
+     "select * from public.strategy_watchlists where workflow_id = %s order by added_at desc limit 100",
+     (WORKFLOW,)),
+    ("watchlist: all of mine (no WHERE)",
+     "select * from public.strategy_watchlists",
+     "select * from public.strategy_watchlists as sw where sw.workflow_id in "
+     "(select ws.id from public.workflow_sessions as ws where ws.user_id = %s)",
+     (uid(USER),)),
+    ("automations: one agent",
+     "select id, name from public.automations where agent_id = %s",
+     "select id, name from public.automations where agent_id = %s",
+     (AGENT,)),
+    ("automations: all visible (no WHERE)",
+     "select id, name from public.automations",
+     "select id, name from public.automations where user_id = %s or user_id in "
+     "(select m.account_id from public.account_members as m where m.user_id = %s)",
+     (uid(USER), uid(USER))),
+]
+
+WATCHLIST_POLICY = "strategy_watchlists_select_own"
+BARE = ("exists (select 1 from public.workflow_sessions as ws "
+        "where ws.id = strategy_watchlists.workflow_id and ws.user_id = auth.uid())")
+WRAPPED = ("exists (select 1 from public.workflow_sessions as ws "
+           "where ws.id = strategy_watchlists.workflow_id and ws.user_id = (select auth.uid()))")
+
+HEADERS = ["query", "run as", "rows", "n", "p50 ms", "p95 ms", "plan (scans)"]
+
+
+def _measure(url: str, query: str, params: tuple[Any, ...], *, as_user: bool, n: int, jit: bool = True) -> list[Any]:
+    with connect(url) as conn:
+        conn.execute(f"set jit = {'on' if jit else 'off'}")
+        with captured_plans(conn) as plans:
+            if as_user:
+                conn.execute("set role authenticated")
+                conn.execute("select set_config('request.jwt.claims', %s, false)", (CLAIMS,))
+            rows = len(conn.execute(query, params if not as_user else _user_params(query, params)).fetchall())
+        scans: list[str] = []
+        for p in plans:
+            scans += [s for s in plan_scans(p) if s not in scans]
+        if as_user:
+            conn.execute("set role authenticated")
+            conn.execute("select set_config('request.jwt.claims', %s, false)", (CLAIMS,))
+        bound = params if not as_user else _user_params(query, params)
+
+        def call(i: int) -> None:
+            conn.execute(query, bound).fetchall()
+
+        lat = latency(call, n)
+    return [rows, lat.n, lat.p50, lat.p95, summarize_scans(scans)]
+
+
+def _user_params(query: str, params: tuple[Any, ...]) -> tuple[Any, ...]:
+    return params[: query.count("%s")]
+
+
+def run(c: Cluster, n: int = 100, other: bool = True) -> list[Section]:
+    url = c.clone("bench_rls")
+    with connect(url) as conn:
+        for statement in SEED.split(";\n"):
+            conn.execute(statement)
+    section = Section(
+        "RLS overhead: the same SELECT as authenticated (RLS) and as the table owner (no RLS)",
+        HEADERS,
+        note=("100,000 watchlist rows over 1000 users and 100,000 automations over 1000 accounts; "
+              "the user owns 2 strategies (100 watchlist rows) and sees 200 automations "
+              "(own account + one membership). The owner's query states the same filter explicitly. "
+              "jit is PostgreSQL's default (on, jit_above_cost 100000) unless the row says jit off."),
+    )
+    for name, user_q, owner_q, params in CASES:
+        section.rows.append([name, "authenticated (RLS)"] + _measure(url, user_q, params, as_user=True, n=n))
+        section.rows.append([name, "authenticated (RLS), jit off"]
+                            + _measure(url, user_q, params, as_user=True, n=n, jit=False))
+        section.rows.append([name, "owner (no RLS)"] + _measure(url, owner_q, params, as_user=False, n=n))
+    with connect(url) as conn:
+        conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({BARE})")
+    for name, user_q, _owner_q, params in CASES[:2]:
+        section.rows.append([name, "authenticated, bare auth.uid(), jit off"]
+                            + _measure(url, user_q, params, as_user=True, n=n, jit=False))
+    with connect(url) as conn:
+        conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({WRAPPED})")
+    c.drop("bench_rls")
+    sections = [section]
+    if other:
+        extra = _automations_forms(c)
+        if extra:
+            sections.append(extra)
+    return sections
+
+
+def _automations_forms(c: Cluster) -> Section | None:
+    """bench/automations_rls.py (written by the automations module's owner), when present:
+    the automations SELECT policy in its bare / wrapped / set forms."""
+    script = Path(__file__).with_name("automations_rls.py")
+    if not script.exists():
+        return None
+    url = c.clone("bench_automations_rls")
+    result = subprocess.run([sys.executable, str(script), "--database-url", url, "--repeat", "3"],
+                            capture_output=True, text=True, check=False, timeout=240)
+    c.drop("bench_automations_rls")
+    section = Section(
+        "automations SELECT policy forms (bench/automations_rls.py, --repeat 3)",
+        ["output"],
+        note=("Server-side execution time (median of EXPLAIN ANALYZE runs) of the automations SELECT policy "
+              "as has_account_access(user_id), (select has_account_access(user_id)) and a set form."),
+    )
+    text = result.stdout if result.returncode == 0 else f"failed (exit {result.returncode}): {result.stderr[-500:]}"
+    section.raw = text.rstrip()
+    return section
+
+
+if __name__ == "__main__":
+    standalone(run)
