@@ -1,0 +1,298 @@
+"""RLS of module strategy_execution (seed 003): every table x command x identity, and the
+policies' plans (auth.uid() once per statement as an InitPlan, ownership via an index).
+
+Identity is switched the way PostgREST does it: ``set local role authenticated`` plus
+``set local request.jwt.claims``. An allowed write is asserted through RETURNING, a
+filtered write by 0 rows, a denial by SQLSTATE 42501.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from dbkit.ephemeral import Server
+
+OWNER = "00000000-0000-0000-0000-00000000000a"
+STRANGER = "00000000-0000-0000-0000-00000000000b"
+STRATEGY = "10000000-0000-0000-0000-000000000001"  # OWNER's
+EXECUTION = "20000000-0000-0000-0000-000000000001"  # a run of STRATEGY
+
+SEED = f"""
+insert into auth.users (id) values ('{OWNER}'), ('{STRANGER}');
+insert into public.workflow_sessions (id, user_id, name) values ('{STRATEGY}', '{OWNER}', 'owner strategy');
+insert into public.workflow_sessions (user_id, name) values ('{STRANGER}', 'stranger strategy');
+insert into public.workflow_executions (id, workflow_id) values ('{EXECUTION}', '{STRATEGY}');
+insert into public.strategy_watchlists (workflow_id, market_id) values ('{STRATEGY}', 'm1');
+insert into public.notification_settings (user_id, notification_type) values ('{OWNER}', 'strategy_error');
+insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, node_type, status)
+    values ('{EXECUTION}', '{STRATEGY}', 'n1', 'filter', 'running');
+insert into public.notifications (user_id, workflow_id, type, title, message)
+    values ('{OWNER}', '{STRATEGY}', 'strategy_started', 'Started', 'Your strategy runs');
+"""
+
+# Every statement targets OWNER's data and returns the affected ids.
+STATEMENTS: dict[str, dict[str, str]] = {
+    "workflow_sessions": {
+        "select": f"select id from public.workflow_sessions where id = '{STRATEGY}'",
+        "insert": f"insert into public.workflow_sessions (user_id, name) values ('{OWNER}', 'new') returning id",
+        "update": f"update public.workflow_sessions set auto_run = true where id = '{STRATEGY}' returning id",
+        "delete": f"delete from public.workflow_sessions where id = '{STRATEGY}' returning id",
+    },
+    "workflow_executions": {
+        "select": f"select id from public.workflow_executions where workflow_id = '{STRATEGY}'",
+        "insert": f"insert into public.workflow_executions (workflow_id) values ('{STRATEGY}') returning id",
+        "update": f"update public.workflow_executions set status = 'completed' where workflow_id = '{STRATEGY}' returning id",
+        "delete": f"delete from public.workflow_executions where workflow_id = '{STRATEGY}' returning id",
+    },
+    "notifications": {
+        "select": f"select id from public.notifications where user_id = '{OWNER}'",
+        "insert": f"insert into public.notifications (user_id, type, title, message) values ('{OWNER}', 'info', 't', 'm') returning id",
+        "update": f"update public.notifications set read = true where user_id = '{OWNER}' returning id",
+        "delete": f"delete from public.notifications where user_id = '{OWNER}' returning id",
+    },
+    "strategy_watchlists": {
+        "select": f"select id from public.strategy_watchlists where workflow_id = '{STRATEGY}'",
+        "insert": f"insert into public.strategy_watchlists (workflow_id, market_id) values ('{STRATEGY}', 'm2') returning id",
+        "update": f"update public.strategy_watchlists set reason = 'edited' where workflow_id = '{STRATEGY}' returning id",
+        "delete": f"delete from public.strategy_watchlists where workflow_id = '{STRATEGY}' returning id",
+    },
+    "notification_settings": {
+        "select": f"select id from public.notification_settings where user_id = '{OWNER}'",
+        "insert": (f"insert into public.notification_settings (user_id, notification_type) "
+                   f"values ('{OWNER}', 'strategy_started') returning id"),
+        "update": f"update public.notification_settings set enabled = false where user_id = '{OWNER}' returning id",
+        "delete": f"delete from public.notification_settings where user_id = '{OWNER}' returning id",
+    },
+    "strategy_execution_logs": {
+        "select": f"select id from public.strategy_execution_logs where workflow_id = '{STRATEGY}'",
+        "insert": (f"insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, node_type, status) "
+                   f"values ('{EXECUTION}', '{STRATEGY}', 'n2', 'filter', 'running') returning id"),
+        "update": (f"update public.strategy_execution_logs set status = 'success', completed_at = now() "
+                   f"where workflow_id = '{STRATEGY}' returning id"),
+        "delete": f"delete from public.strategy_execution_logs where workflow_id = '{STRATEGY}' returning id",
+    },
+}
+
+ROWS, NONE, DENIED = "rows", "0 rows", "42501"
+ALL_ROWS = {"select": ROWS, "insert": ROWS, "update": ROWS, "delete": ROWS}
+ALL_DENIED = {"select": DENIED, "insert": DENIED, "update": DENIED, "delete": DENIED}
+READ_ONLY_OWNER = {"select": ROWS, "insert": DENIED, "update": DENIED, "delete": DENIED}
+READ_ONLY_STRANGER = {"select": NONE, "insert": DENIED, "update": DENIED, "delete": DENIED}
+CRUD_STRANGER = {"select": NONE, "insert": DENIED, "update": NONE, "delete": NONE}
+
+EXPECTED: dict[str, dict[str, dict[str, str]]] = {
+    "workflow_sessions": {"owner": ALL_ROWS, "stranger": CRUD_STRANGER, "anon": ALL_DENIED},
+    "workflow_executions": {"owner": READ_ONLY_OWNER, "stranger": READ_ONLY_STRANGER, "anon": ALL_DENIED},
+    "notifications": {
+        "owner": {"select": ROWS, "insert": DENIED, "update": ROWS, "delete": ROWS},
+        "stranger": CRUD_STRANGER,
+        "anon": ALL_DENIED,
+    },
+    "strategy_watchlists": {
+        "owner": {"select": ROWS, "insert": ROWS, "update": DENIED, "delete": ROWS},
+        "stranger": {"select": NONE, "insert": DENIED, "update": DENIED, "delete": NONE},
+        "anon": ALL_DENIED,
+    },
+    "notification_settings": {"owner": ALL_ROWS, "stranger": CRUD_STRANGER, "anon": ALL_DENIED},
+    "strategy_execution_logs": {"owner": READ_ONLY_OWNER, "stranger": READ_ONLY_STRANGER, "anon": ALL_DENIED},
+}
+for _table in EXPECTED:
+    EXPECTED[_table]["service_role"] = ALL_ROWS
+
+CASES = [
+    pytest.param(table, command, identity, id=f"{table}-{command}-{identity}")
+    for table in STATEMENTS
+    for command in ("select", "insert", "update", "delete")
+    for identity in ("owner", "stranger", "anon", "service_role")
+]
+
+
+def become(cur: psycopg.Cursor[Any], identity: str) -> None:
+    """Switch the transaction to an API identity, as PostgREST does."""
+    role = {"owner": "authenticated", "stranger": "authenticated"}.get(identity, identity)
+    claims: dict[str, str] = {"role": role}
+    if identity in ("owner", "stranger"):
+        claims["sub"] = OWNER if identity == "owner" else STRANGER
+    cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+    cur.execute(sql.SQL("set local request.jwt.claims = {}").format(sql.Literal(json.dumps(claims))))
+
+
+def outcome(cur: psycopg.Cursor[Any], statement: str) -> str:
+    try:
+        cur.execute(statement)
+    except psycopg.errors.InsufficientPrivilege:
+        return DENIED
+    return ROWS if cur.fetchall() else NONE
+
+
+def module_database(server: Server, template: str, seed: str) -> Iterator[str]:
+    """A clone of the migrated template for one test module, seeded once; tests roll back."""
+    name = f"strategy_{uuid.uuid4().hex[:12]}"
+    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name,
+                              template_dbname=template)
+    with janitor:
+        with psycopg.connect(server.url(name)) as conn:
+            conn.execute(seed)
+        yield server.url(name)
+
+
+@pytest.fixture(scope="module")
+def seeded_url(server: Server, migrated_template: str) -> Iterator[str]:
+    yield from module_database(server, migrated_template, SEED)
+
+
+@pytest.mark.parametrize(("table", "command", "identity"), CASES)
+def test_rls_matrix(seeded_url: str, table: str, command: str, identity: str) -> None:
+    with psycopg.connect(seeded_url) as conn:
+        cur = conn.cursor()
+        become(cur, identity)
+        got = outcome(cur, STATEMENTS[table][command])
+        conn.rollback()
+    assert got == EXPECTED[table][identity][command], f"{identity} {command} on public.{table}"
+
+
+def test_owner_sees_only_own_rows_across_tables(seeded_url: str) -> None:
+    """The stranger owns a strategy too; the owner's unfiltered reads still return only theirs."""
+    with psycopg.connect(seeded_url) as conn:
+        cur = conn.cursor()
+        become(cur, "owner")
+        cur.execute("select distinct user_id::text from public.workflow_sessions")
+        assert cur.fetchall() == [(OWNER,)]
+        for table in ("strategy_watchlists", "strategy_execution_logs", "workflow_executions"):
+            cur.execute(sql.SQL("select distinct workflow_id::text from public.{}").format(sql.Identifier(table)))
+            assert cur.fetchall() == [(STRATEGY,)], table
+        conn.rollback()
+
+
+def test_stranger_cannot_move_a_setting_to_the_owner(seeded_url: str) -> None:
+    """UPDATE's WITH CHECK stops a user from handing a row to someone else."""
+    with psycopg.connect(seeded_url) as conn:
+        cur = conn.cursor()
+        cur.execute(f"insert into public.notification_settings (user_id, notification_type) "
+                    f"values ('{STRANGER}', 'strategy_started')")
+        become(cur, "stranger")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            cur.execute(f"update public.notification_settings set user_id = '{OWNER}' "
+                        f"where user_id = '{STRANGER}' returning id")
+        conn.rollback()
+
+
+# --------------------------------------------------------------------------- plans
+
+PLAN_SEED = """
+insert into auth.users (id) select md5('user' || g)::uuid from generate_series(1, 1000) g;
+insert into public.workflow_sessions (id, user_id)
+    select md5('ws' || g)::uuid, md5('user' || (1 + g % 1000))::uuid from generate_series(1, 20000) g;
+insert into public.strategy_watchlists (workflow_id, market_id)
+    select md5('ws' || g)::uuid, 'm' || m from generate_series(1, 20000) g, generate_series(1, 5) m;
+insert into public.workflow_executions (id, workflow_id)
+    select md5('ex' || g)::uuid, md5('ws' || g)::uuid from generate_series(1, 20000) g;
+insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, node_type, status)
+    select md5('ex' || g)::uuid, md5('ws' || g)::uuid, 'n' || n, 'filter', 'running'
+    from generate_series(1, 20000) g, generate_series(1, 5) n;
+analyze;
+"""
+PLAN_USER = "md5('user7')::uuid"  # owns ws6, ws1006, ... (20 strategies)
+
+PLAN_QUERIES = {
+    "watchlists, all visible": "select * from public.strategy_watchlists",
+    "watchlist lookup": ("select * from public.strategy_watchlists where workflow_id = md5('ws1006')::uuid "
+                         "order by added_at desc limit 100"),
+    "logs, all visible": "select * from public.strategy_execution_logs",
+    "execution log lookup": ("select * from public.strategy_execution_logs where execution_id = md5('ex1006')::uuid "
+                             "order by started_at"),
+    "runs, all visible": "select * from public.workflow_executions",
+}
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def calls_auth_uid(text: str) -> bool:
+    """auth.uid() as written, or inlined by the planner (the shim's body reads request.jwt.claim*)."""
+    return "auth.uid()" in text or "request.jwt.claim" in text
+
+
+def policy_plan_problems(plan: dict[str, Any]) -> list[str]:
+    """What is wrong with a plan under RLS: auth.uid() per row, or workflow_sessions read without an index."""
+    problems = []
+    nodes = list(plan_nodes(plan))
+    init_uid = [n for n in nodes if n.get("Parent Relationship") == "InitPlan"
+                and any(calls_auth_uid(o) for o in n.get("Output", []))]
+    if not init_uid:
+        problems.append("auth.uid() is not evaluated in an InitPlan")
+    for n in nodes:
+        for key in ("Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Join Filter", "One-Time Filter"):
+            if calls_auth_uid(str(n.get(key, ""))):
+                problems.append(f"auth.uid() evaluated per row in {n['Node Type']} {key}: {n[key]}")
+    ws_scans = [n for n in nodes if n.get("Relation Name") == "workflow_sessions"]
+    if not ws_scans:
+        problems.append("the ownership check does not read workflow_sessions")
+    for n in ws_scans:
+        if n["Node Type"] not in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan"):
+            problems.append(f"workflow_sessions read by {n['Node Type']}")
+    ws_indexes = [n.get("Index Name") for n in nodes if "Index Name" in n and "workflow_sessions" in n["Index Name"]]
+    if not ws_indexes:
+        problems.append("no index on workflow_sessions is used")
+    return problems
+
+
+def explain_as_user(cur: psycopg.Cursor[Any], query: str) -> dict[str, Any]:
+    cur.execute("set local role authenticated")
+    cur.execute(f"select set_config('request.jwt.claims', json_build_object('sub', {PLAN_USER}, "
+                "'role', 'authenticated')::text, true)")
+    cur.execute("explain (verbose, format json) " + query)
+    row = cur.fetchone()
+    assert row is not None
+    cur.execute("reset role")
+    plan: dict[str, Any] = row[0][0]["Plan"]
+    return plan
+
+
+@pytest.fixture(scope="module")
+def plan_url(server: Server, migrated_template: str) -> Iterator[str]:
+    yield from module_database(server, migrated_template, PLAN_SEED)
+
+
+@pytest.mark.parametrize("name", list(PLAN_QUERIES))
+def test_policy_evaluates_auth_uid_once_and_checks_ownership_by_index(plan_url: str, name: str) -> None:
+    with psycopg.connect(plan_url) as conn:
+        plan = explain_as_user(conn.cursor(), PLAN_QUERIES[name])
+        conn.rollback()
+    assert policy_plan_problems(plan) == [], json.dumps(plan, indent=1)
+
+
+def test_plan_check_catches_an_unwrapped_auth_uid(plan_url: str) -> None:
+    """Negative control: the same check fails for the policy the seed's example shows."""
+    with psycopg.connect(plan_url) as conn:
+        cur = conn.cursor()
+        cur.execute("drop policy strategy_watchlists_select_own on public.strategy_watchlists")
+        cur.execute("""
+            create policy strategy_watchlists_select_own on public.strategy_watchlists for select
+            using (exists (select 1 from public.workflow_sessions
+                           where workflow_sessions.id = strategy_watchlists.workflow_id
+                             and workflow_sessions.user_id = auth.uid()))
+        """)
+        plan = explain_as_user(cur, PLAN_QUERIES["watchlists, all visible"])
+        conn.rollback()
+    assert any("per row" in p or "InitPlan" in p for p in policy_plan_problems(plan))
+
+
+def test_owner_lookup_reads_workflow_sessions_index_only(plan_url: str) -> None:
+    """The ownership subquery of a single-strategy lookup is an index-only probe of (id, user_id)."""
+    with psycopg.connect(plan_url) as conn:
+        plan = explain_as_user(conn.cursor(), PLAN_QUERIES["watchlist lookup"])
+        conn.rollback()
+    used = {n.get("Index Name") for n in plan_nodes(plan) if n.get("Relation Name") == "workflow_sessions"}
+    assert "idx_workflow_sessions_id_user" in used, json.dumps(plan, indent=1)
