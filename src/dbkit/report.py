@@ -284,6 +284,7 @@ table.summary{width:auto} table.summary th{width:160px}
 pre{margin:0;white-space:pre-wrap;word-break:break-word;font:12px/1.35 ui-monospace,SFMono-Regular,Menlo,monospace}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 table.checks{table-layout:fixed} table.checks td{overflow-wrap:anywhere}
+table.matrix{table-layout:fixed;max-width:980px} table.matrix th:first-child{width:240px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:12px}
 .fail{background:#ffebe9;color:#a40e26} .warn{background:#fff8c5;color:#7d4e00} .pass{background:#dafbe1;color:#116329}
 .skipped{background:#eaeef2;color:#57606a}
@@ -346,7 +347,7 @@ def render_html(report: VerifyReport) -> str:
                      f"<code>{STRANGER_UUID}</code>. Each cell ran for real in a savepoint that was rolled back. "
                      "Red cells differ from the expectation.</p>")
         for table, rows in matrix.items():
-            parts.append(f"<h3>{_e(table)}</h3><table><tr><th>Identity</th>"
+            parts.append(f'<h3>{_e(table)}</h3><table class="matrix"><tr><th>Identity</th>'
                          + "".join(f"<th>{c.upper()}</th>" for c in COMMANDS) + "</tr>")
             for identity in IDENTITIES:
                 parts.append(f"<tr><th>{_e(IDENTITY_LABELS[identity])}</th>")
