@@ -273,3 +273,18 @@ def test_settings_url_parsing_keeps_password_out_of_repr() -> None:
     assert "sslmode=require" in target.conninfo()
     settings = load_settings(Path("/"), database_url="postgresql://app:sup3r@db.example/prod")
     assert "sup3r" not in repr(settings)
+
+
+def test_rolling_back_a_baselined_migration_forgets_it_and_drops_nothing(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 2))
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        conn.execute("create table public.m_t1 (id int primary key)")  # the application's own table
+    assert run_dbkit("baseline", "--module", "m", "--through", "0001_m_t1", url=empty_url, cwd=project).exit_code == 0
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+
+    result = run_dbkit("rollback", "--all", url=empty_url, cwd=project)
+
+    assert result.exit_code == 0, result.output
+    assert "forgot the baseline of 0001_m_t1" in result.stdout
+    assert _tables(empty_url) == ["m_t1"]
+    assert _records(empty_url) == []

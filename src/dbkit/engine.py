@@ -604,10 +604,20 @@ def rollback(
             names = ", ".join(f"{m.id} ({m.module})" for m in blockers)
             raise InputError(f"cannot roll back: applied migrations depend on it: {names}; roll those back first")
         ordered = list(reversed(victims))
-        plan = tuple(Step("rollback", m.id, m.module, m.rollback.name, m.rollback.text) for m in ordered)
+        plan = tuple(
+            Step("unbaseline", m.id, m.module, m.forward.name) if applied[m.id].baselined
+            else Step("rollback", m.id, m.module, m.rollback.name, m.rollback.text)
+            for m in ordered
+        )
         if dry_run:
             return RunResult(database=session.target.describe(), dry_run=True, steps=plan)
         for migration in ordered:
+            if applied[migration.id].baselined:
+                # dbkit never created these objects: forget the record, drop nothing.
+                progress(f"removing the baseline record of {migration.id} ({migration.module})")
+                with session.conn.transaction():
+                    _record_rolled_back(session.conn, migration)
+                continue
             progress(f"rolling back {migration.id} ({migration.module})")
             _run_with_retries(session, partial(_rollback_one, session, migration, force))
         return RunResult(database=session.target.describe(), dry_run=False, steps=plan,

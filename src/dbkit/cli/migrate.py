@@ -25,7 +25,8 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
         click.echo(nothing)
         return
     for step in result.steps:
-        click.echo(f"{verb if not result.dry_run else 'would ' + step.action} {step.target} ({step.module})")
+        action = verb if step.action != "unbaseline" else "forgot the baseline of"
+        click.echo(f"{action if not result.dry_run else 'would ' + step.action} {step.target} ({step.module})")
         if show_sql and step.sql:
             click.echo(f"-- {step.path}\n{step.sql.rstrip()}\n")
     for notice in result.notices:
