@@ -205,48 +205,51 @@ def median_seconds(call: Callable[[int], object], runs: int) -> tuple[float, lis
 
 # ------------------------------------------------------------------ plans
 
-_SCAN = re.compile(
-    r"((?:Parallel )?(?:Seq Scan|Index Only Scan|Index Scan(?: Backward)?|Bitmap Heap Scan|Bitmap Index Scan)"
-    r"(?: using \S+)? on \S+(?: \S+)?)"
+_NODE = re.compile(
+    r"(?:->\s+|^\s*)((?:Parallel )?(?:Seq Scan|Index Only Scan|Index Scan(?: Backward)?|Bitmap Index Scan)"
+    r"(?: using (\S+))? on (\S+)|(?:Hash|Merge) (?:Semi |Anti |Left |Right |Full )?Join|Nested Loop(?: Semi| Anti| Left)? ?(?:Join)?)"
 )
+_ACTUAL = re.compile(r"actual (?:time=\S+ )?rows=(\d+) loops=(\d+)")
+_REMOVED = re.compile(r"Rows Removed by (?:Filter|Index Recheck): (\d+)")
 
 
-def plan_scans(plan_text: str) -> list[str]:
-    """The scan nodes of a text plan, in order, without duplicates: 'Index Scan using x on t'."""
-    found: list[str] = []
+def plan_nodes(plan_text: str) -> list[tuple[str, int]]:
+    """Scan and join nodes of a text EXPLAIN ANALYZE plan, in order: ('Index Scan idx_x', rows
+    read) where rows read = (rows returned + rows removed by filter) x loops; joins have -1."""
+    nodes: list[list[Any]] = []
+    current: list[Any] | None = None
     for line in plan_text.splitlines():
-        m = _SCAN.search(line)
-        if not m:
-            continue
-        node = m.group(1)
-        # "Seq Scan on t alias" / "Index Scan using i on t alias": drop the alias and "(cost"
-        words = node.split(" ")
-        if words[-1].startswith("("):
-            words = words[:-1]
-        if "on" in words:
-            at = words.index("on")
-            words = words[: at + 2]
-        text = " ".join(words)
-        if text not in found:
-            found.append(text)
-    return found
-
-
-def summarize_scans(scans: list[str]) -> str:
-    """Compact plan cell: 'Index Scan idx_x; Seq Scan t' (what was scanned and how)."""
-    parts = []
-    for s in scans:
-        if s.startswith("Bitmap Heap Scan"):
-            continue  # its Bitmap Index Scan names the index
-        m = re.match(r"(.*?) using (\S+) on (\S+)", s)
+        m = _NODE.search(line)
         if m:
-            parts.append(f"{m.group(1)} {m.group(2)}")
-        else:
-            m2 = re.match(r"(Bitmap Index Scan) on (\S+)", s)
-            if m2:
-                parts.append(f"{m2.group(1)} {m2.group(2)}")
+            if m.group(2) or m.group(3):
+                kind = m.group(1).split(" using ")[0].split(" on ")[0]
+                label = f"{kind} {m.group(2) or m.group(3)}"
+                a = _ACTUAL.search(line)
+                loops = int(a.group(2)) if a else 0
+                current = [label, int(a.group(1)) * loops if a else 0, loops]
             else:
-                parts.append(s.replace(" on ", " "))
+                current = [m.group(1).strip(), -1, 0]
+            nodes.append(current)
+            continue
+        r = _REMOVED.search(line)
+        if r and current is not None and current[1] >= 0:
+            current[1] += int(r.group(1)) * max(current[2], 1)
+    return [(label, rows) for label, rows, _loops in nodes]
+
+
+def summarize_plans(plans: Sequence[str]) -> str:
+    """One table cell for the plans of a call (nested ones included): each distinct node once,
+    scans with the most rows any of the plans read through them: 'Hash Join; Seq Scan t (1,000 rows)'."""
+    order: list[str] = []
+    rows: dict[str, int] = {}
+    for plan in plans:
+        for label, n in plan_nodes(plan):
+            if label not in rows:
+                order.append(label)
+                rows[label] = n
+            else:
+                rows[label] = max(rows[label], n)
+    parts = [label if rows[label] < 0 else f"{label} ({rows[label]:,} rows)" for label in order]
     return "; ".join(parts) if parts else "(no table scan)"
 
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import Cluster, Section, captured_plans, connect, latency, plan_scans, standalone, summarize_scans
+from common import Cluster, Section, captured_plans, connect, latency, standalone, summarize_plans
 from common import uid, uid_sql
 
 USERS = 1000
@@ -42,7 +42,11 @@ select {uid_sql(f'g % {USERS} + 1')}, {uid_sql('g')} from generate_series(1, {US
 insert into public.automations (agent_id, user_id, name, trigger_type)
 select {uid_sql('a', '30000000')}, {uid_sql('a')}, 'automation ' || j, 'manual'
 from generate_series(1, {USERS}) a, generate_series(1, 100) j;
+insert into public.notifications (user_id, type, title, message, created_at)
+select {uid_sql(f'g % {USERS} + 1')}, 'info', 'title', 'message', timestamptz '2026-01-01' + g * interval '1 minute'
+from generate_series(1, 100000) g;
 reset session_replication_role;
+vacuum analyze public.notifications;
 vacuum analyze auth.users;
 vacuum analyze public.workflow_sessions;
 vacuum analyze public.strategy_watchlists;
@@ -78,6 +82,9 @@ CASES: list[tuple[str, str, str, tuple[Any, ...]]] = [
 ]
 
 WATCHLIST_POLICY = "strategy_watchlists_select_own"
+NOTIFICATIONS_POLICY = "notifications_select_own"
+UNREAD = "select count(*) from public.notifications where read = false"
+NO_INDEX = "set enable_indexscan = off; set enable_bitmapscan = off"
 BARE = ("exists (select 1 from public.workflow_sessions as ws "
         "where ws.id = strategy_watchlists.workflow_id and ws.user_id = auth.uid())")
 WRAPPED = ("exists (select 1 from public.workflow_sessions as ws "
@@ -86,17 +93,18 @@ WRAPPED = ("exists (select 1 from public.workflow_sessions as ws "
 HEADERS = ["query", "run as", "rows", "n", "p50 ms", "p95 ms", "plan (scans)"]
 
 
-def _measure(url: str, query: str, params: tuple[Any, ...], *, as_user: bool, n: int, jit: bool = True) -> list[Any]:
+def _measure(url: str, query: str, params: tuple[Any, ...], *, as_user: bool, n: int, jit: bool = True,
+             setup: str = "") -> list[Any]:
     with connect(url) as conn:
         conn.execute(f"set jit = {'on' if jit else 'off'}")
+        if setup:
+            conn.execute(setup)
         with captured_plans(conn) as plans:
             if as_user:
                 conn.execute("set role authenticated")
                 conn.execute("select set_config('request.jwt.claims', %s, false)", (CLAIMS,))
             rows = len(conn.execute(query, params if not as_user else _user_params(query, params)).fetchall())
-        scans: list[str] = []
-        for p in plans:
-            scans += [s for s in plan_scans(p) if s not in scans]
+        plan = summarize_plans(plans)
         if as_user:
             conn.execute("set role authenticated")
             conn.execute("select set_config('request.jwt.claims', %s, false)", (CLAIMS,))
@@ -105,8 +113,8 @@ def _measure(url: str, query: str, params: tuple[Any, ...], *, as_user: bool, n:
         def call(i: int) -> None:
             conn.execute(query, bound).fetchall()
 
-        lat = latency(call, n)
-    return [rows, lat.n, lat.p50, lat.p95, summarize_scans(scans)]
+        lat = latency(call, n, min_n=6)
+    return [rows, lat.n, lat.p50, lat.p95, plan]
 
 
 def _user_params(query: str, params: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -131,15 +139,33 @@ def run(c: Cluster, n: int = 100, other: bool = True) -> list[Section]:
         section.rows.append([name, "authenticated (RLS), jit off"]
                             + _measure(url, user_q, params, as_user=True, n=n, jit=False))
         section.rows.append([name, "owner (no RLS)"] + _measure(url, owner_q, params, as_user=False, n=n))
-    with connect(url) as conn:
-        conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({BARE})")
-    for name, user_q, _owner_q, params in CASES[:2]:
-        section.rows.append([name, "authenticated, bare auth.uid(), jit off"]
-                            + _measure(url, user_q, params, as_user=True, n=n, jit=False))
+    uid_section = Section(
+        "RLS: (select auth.uid()) as the modules write it vs bare auth.uid()",
+        ["table: query", "policy form", "rows", "n", "p50 ms", "p95 ms", "plan (scans)"],
+        note=("The policy is swapped with ALTER POLICY in this benchmark's database only; jit off. "
+              "notifications: 100,000 rows over 1000 users, policy user_id = auth.uid(); 'per-row path' "
+              "disables index and bitmap scans so the policy is evaluated as a filter on every row, "
+              "as happens whenever it cannot be an index condition."),
+    )
+    forms = (("(select auth.uid())", WRAPPED, "user_id = (select auth.uid())"),
+             ("bare auth.uid()", BARE, "user_id = auth.uid()"))
+    for form, watchlist_expr, notifications_expr in forms:
+        with connect(url) as conn:
+            conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({watchlist_expr})")
+            conn.execute(f"alter policy {NOTIFICATIONS_POLICY} on public.notifications using ({notifications_expr})")
+        for name, user_q, _owner_q, params in CASES[:2]:
+            uid_section.rows.append([f"strategy_watchlists: {name}", form]
+                                    + _measure(url, user_q, params, as_user=True, n=n, jit=False))
+        uid_section.rows.append(["notifications: count unread (index on user_id)", form]
+                                + _measure(url, UNREAD, (), as_user=True, n=n, jit=False))
+        uid_section.rows.append(["notifications: count unread, per-row path", form]
+                                + _measure(url, UNREAD, (), as_user=True, n=n, jit=False, setup=NO_INDEX))
     with connect(url) as conn:
         conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({WRAPPED})")
+        conn.execute(f"alter policy {NOTIFICATIONS_POLICY} on public.notifications using "
+                     "(user_id = (select auth.uid()))")
     c.drop("bench_rls")
-    sections = [section]
+    sections = [section, uid_section]
     if other:
         extra = _automations_forms(c)
         if extra:

@@ -23,8 +23,8 @@ from typing import Any
 
 import psycopg
 
-from common import Cluster, Section, captured_plans, connect, latency, plan_scans, run_timed, standalone
-from common import summarize_scans, uid_sql
+from common import Cluster, Section, captured_plans, connect, latency, run_timed, standalone
+from common import summarize_plans, uid_sql
 from hot_queries import ACCOUNTS, EMPTY, seed_automations
 
 ROWS = 100_000
@@ -198,10 +198,7 @@ def _batch_plan(url: str) -> str:
         with captured_plans(conn) as plans:
             conn.execute("select public.cleanup_old_executions(5000, 1)").fetchall()
         conn.execute("rollback")
-    scans: list[str] = []
-    for p in plans:
-        scans += [s for s in plan_scans(p) if s not in scans]
-    return summarize_scans(scans)
+    return summarize_plans(plans)
 
 
 def run(c: Cluster, runs: int = 3) -> list[Section]:
