@@ -37,3 +37,12 @@ def test_new_rejects_bad_names_and_unknown_modules(tmp_path: Path) -> None:
     unknown = run_dbkit("new", "nope", "x", cwd=project)
     assert unknown.exit_code == 2 and "unknown module 'nope'" in unknown.stderr
     assert sorted(p.name for p in (project / "migrations/m").iterdir()) == ["0001_m_t1.rollback.sql", "0001_m_t1.sql"]
+
+
+def test_new_in_a_module_without_expectations_writes_a_loadable_file(tmp_path: Path) -> None:
+    from dbkit import expectations
+
+    project = write_project(tmp_path, table_migrations("m", 1))
+    assert run_dbkit("new", "m", "next", cwd=project).exit_code == 0
+    loaded = expectations.load(project / "migrations/m/expectations.toml", module="m")
+    assert loaded.name == "m"

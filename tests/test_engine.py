@@ -288,3 +288,25 @@ def test_rolling_back_a_baselined_migration_forgets_it_and_drops_nothing(empty_u
     assert "forgot the baseline of 0001_m_t1" in result.stdout
     assert _tables(empty_url) == ["m_t1"]
     assert _records(empty_url) == []
+
+
+def test_refused_rollback_changes_nothing_even_when_newer_steps_were_fine(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 3))
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    with psycopg.connect(empty_url) as conn:
+        conn.execute("insert into public.m_t1 values (1)")  # the oldest table holds a row
+
+    refused = run_dbkit("rollback", "--all", url=empty_url, cwd=project)
+
+    assert refused.exit_code == 2 and "public.m_t1 (1 rows)" in refused.stderr
+    assert _tables(empty_url) == ["m_t1", "m_t2", "m_t3"]
+    assert len(_records(empty_url)) == 3
+
+
+def test_server_hint_is_part_of_the_failure_message(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/m/0001_hinted.sql": "do $$ begin raise exception 'stop' using hint = 'fix the data first'; end $$;\n",
+        "migrations/m/0001_hinted.rollback.sql": "select 1;\n",
+    })
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 1 and "Hint: fix the data first" in result.stderr

@@ -546,6 +546,8 @@ def _migration_failed(exc: psycopg.Error, expanded: ExpandedSql, migration_id: s
     message = diag.message_primary or str(exc).splitlines()[0]
     if diag.message_detail:
         message += f" ({diag.message_detail})"
+    if diag.message_hint:
+        message += f" Hint: {diag.message_hint}"
     if exc.sqlstate == LOCK_NOT_AVAILABLE:
         message += f" — timed out after lock_timeout={session.settings.ddl_lock_timeout} waiting behind another transaction"
     line: int | None = None
@@ -611,6 +613,8 @@ def rollback(
         )
         if dry_run:
             return RunResult(database=session.target.describe(), dry_run=True, steps=plan)
+        if not force:
+            _probe_data_loss(session, [m for m in ordered if not applied[m.id].baselined])
         for migration in ordered:
             if applied[migration.id].baselined:
                 # dbkit never created these objects: forget the record, drop nothing.
@@ -619,7 +623,7 @@ def rollback(
                     _record_rolled_back(session.conn, migration)
                 continue
             progress(f"rolling back {migration.id} ({migration.module})")
-            _run_with_retries(session, partial(_rollback_one, session, migration, force))
+            _run_with_retries(session, partial(_rollback_one, session, migration))
         return RunResult(database=session.target.describe(), dry_run=False, steps=plan,
                          notices=tuple(session.notices))
 
@@ -632,7 +636,27 @@ _USER_TABLES = """
 """
 
 
-def _rollback_one(session: _Session, migration: Migration, force: bool) -> None:
+def _probe_data_loss(session: _Session, ordered: list[Migration]) -> None:
+    """Run the whole rollback plan in a transaction that is always undone, to refuse
+    before anything changes when any step would drop a table holding rows."""
+    conn = session.conn
+    current: Migration | None = None
+    expanded: ExpandedSql | None = None
+    try:
+        with conn.transaction(force_rollback=True):
+            _set_timeouts(session)
+            for current in ordered:
+                if not current.transactional:
+                    continue  # cannot run inside a transaction: not probed (docs/decisions.md)
+                expanded = current.expanded_rollback()
+                _refuse_data_loss(session, current, expanded)
+                _execute(conn, expanded, current.id)
+    except psycopg.Error as exc:
+        assert current is not None and expanded is not None
+        raise _migration_failed(exc, expanded, current.id, session) from None
+
+
+def _rollback_one(session: _Session, migration: Migration) -> None:
     conn = session.conn
     expanded = migration.expanded_rollback()
     if not migration.transactional:
@@ -643,8 +667,6 @@ def _rollback_one(session: _Session, migration: Migration, force: bool) -> None:
     try:
         with conn.transaction():
             _set_timeouts(session)
-            if not force:
-                _refuse_data_loss(session, migration, expanded)
             _execute(conn, expanded, migration.id)
             _record_rolled_back(conn, migration)
     except psycopg.Error as exc:

@@ -38,6 +38,12 @@ def new_migration(settings: Settings, module: str, name: str) -> tuple[Path, ...
         encoding="utf-8",
     )
     expectations = mod.path / EXPECTATIONS_FILE
+    if not expectations.exists():
+        expectations.write_text(
+            f'# What `dbkit verify` checks for module {module} (docs/authoring.md).\n\n'
+            f'[module]\nname = "{module}"\ndocuments = []\nschemas = ["public"]\n',
+            encoding="utf-8",
+        )
     with expectations.open("a", encoding="utf-8") as handle:
         handle.write(
             f"\n# {stem}: declare what it creates (docs/authoring.md), e.g.\n"
