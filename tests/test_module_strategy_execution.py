@@ -22,10 +22,12 @@ EXECUTION = "20000000-0000-0000-0000-000000000001"
 MIGRATIONS = [
     "0001_strategy_base_tables",
     "0002_strategy_workflow_sessions_autonomous",
-    "0003_strategy_watchlists",
-    "0004_strategy_notification_settings",
-    "0005_strategy_execution_logs",
-    "0006_strategy_notifications_enhancements",
+    "0003_strategy_workflow_sessions_indexes",
+    "0004_strategy_watchlists",
+    "0005_strategy_notification_settings",
+    "0006_strategy_execution_logs",
+    "0007_strategy_notifications_enhancements",
+    "0008_strategy_notifications_workflow_index",
 ]
 TABLES = ["workflow_sessions", "workflow_executions", "notifications",
           "strategy_watchlists", "notification_settings", "strategy_execution_logs"]

@@ -66,7 +66,7 @@ create table public.notifications (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );
-comment on table public.notifications is 'In-app notifications for one user. Seed 003 base table; 0006 links them to strategies.';
+comment on table public.notifications is 'In-app notifications for one user. Seed 003 base table; 0007 links them to strategies.';
 grant select, delete on table public.notifications to authenticated;
 grant update (read) on table public.notifications to authenticated;
 grant select, insert, update, delete on table public.notifications to service_role;

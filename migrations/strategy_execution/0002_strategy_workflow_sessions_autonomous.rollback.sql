@@ -1,14 +1,11 @@
--- Rollback of 0002_strategy_workflow_sessions_autonomous: drops the cron functions, the two
--- indexes and the 7 columns, and restores the previous status constraint (draft, active,
+-- Rollback of 0002_strategy_workflow_sessions_autonomous: drops the cron functions and the
+-- 7 columns, and restores the previous status constraint (draft, active,
 -- paused, archived). Refuses while any strategy is running, stopped or error, because the old
 -- constraint could not hold those rows; move them to another status first.
 -- Source: seed 003 §1.1 ("Rollback SQL included in comments").
 
 drop function public.record_strategy_execution(uuid, boolean, integer, timestamptz);
 drop function public.claim_due_strategies(timestamptz, integer);
-
-drop index public.idx_workflow_sessions_id_user;
-drop index public.idx_workflow_sessions_auto_run;
 
 do $$
 declare

@@ -1,12 +1,10 @@
 -- 0002_strategy_workflow_sessions_autonomous: autonomous execution on workflow_sessions:
 -- the 7 scheduling/statistics columns, the widened status set (running, stopped, error),
--- the partial index the cron job's due-strategies query uses, the (id, user_id) index the
--- RLS ownership subqueries use, and the cron job's database side (claim / record).
+-- and the cron job's database side (claim / record). The seed's partial index follows in
+-- 0003_strategy_workflow_sessions_indexes, built CONCURRENTLY outside a transaction.
 -- Source: seed 003 §1.1 "Alter workflow_sessions Table" (20251026000000) and
 -- "Performance Considerations" 1 (cron job query).
--- Changed from the seed: idx_workflow_sessions_auto_run is keyed on next_execution_at so the
--- due query is an ordered range scan; idx_workflow_sessions_id_user added for the policies;
--- success_count / error_count / average_execution_time_ms must be >= 0.
+-- Changed from the seed: success_count / error_count / average_execution_time_ms must be >= 0.
 
 alter table public.workflow_sessions
     add column execution_interval_minutes integer not null default 5
@@ -50,13 +48,6 @@ alter table public.workflow_sessions
     add constraint workflow_sessions_status_check
     check (status in ('draft', 'active', 'paused', 'archived', 'running', 'stopped', 'error'));
 comment on constraint workflow_sessions_status_check on public.workflow_sessions is 'Seed 003 §1.1: running, stopped and error added for autonomous execution.';
-
-create index idx_workflow_sessions_auto_run on public.workflow_sessions using btree (next_execution_at)
-    where auto_run = true and status in ('running', 'error');
-comment on index public.idx_workflow_sessions_auto_run is 'Cron job: strategies due for execution (seed 003 Performance Considerations 1).';
-
-create index idx_workflow_sessions_id_user on public.workflow_sessions using btree (id, user_id);
-comment on index public.idx_workflow_sessions_id_user is 'RLS ownership subqueries (ws.id = ... and ws.user_id = auth.uid()) as index-only scans.';
 
 -- include: sql/functions/public.claim_due_strategies.sql
 -- include: sql/functions/public.record_strategy_execution.sql

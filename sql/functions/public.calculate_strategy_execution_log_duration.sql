@@ -6,7 +6,7 @@
 -- Source: seed 003 §1.4 "Triggers".
 -- SECURITY INVOKER; a trigger function is not called directly, so EXECUTE stays with PUBLIC
 -- (revoking it would not stop the trigger) and search_path is pinned.
--- Included by: migrations/strategy_execution/0005_strategy_execution_logs.sql
+-- Included by: migrations/strategy_execution/0006_strategy_execution_logs.sql
 
 create or replace function public.calculate_strategy_execution_log_duration()
 returns trigger

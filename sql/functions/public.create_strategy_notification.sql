@@ -7,7 +7,7 @@
 -- Source: seed 003 §1.5 "Helper Functions".
 -- SECURITY INVOKER; EXECUTE only for service_role (the executor): a user must not be able to
 -- create notifications for other users.
--- Included by: migrations/strategy_execution/0006_strategy_notifications_enhancements.sql
+-- Included by: migrations/strategy_execution/0007_strategy_notifications_enhancements.sql
 
 create or replace function public.create_strategy_notification(
     p_user_id uuid,
@@ -48,5 +48,7 @@ end;
 $$;
 comment on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz) is
     'Create a strategy notification unless the user''s settings (enabled, quiet hours) suppress it; returns its id or NULL.';
-revoke execute on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz) from public, anon, authenticated;
-grant execute on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz) to service_role;
+revoke execute on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz)
+    from public, anon, authenticated;
+grant execute on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz)
+    to service_role;

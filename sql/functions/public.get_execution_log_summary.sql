@@ -5,7 +5,7 @@
 -- Source: seed 003 §1.4 "Helper Functions".
 -- SECURITY INVOKER so RLS applies: an authenticated user summarises only runs of their own
 -- strategies (another user's run reads as empty). Uses idx_strategy_execution_logs_execution.
--- Included by: migrations/strategy_execution/0005_strategy_execution_logs.sql
+-- Included by: migrations/strategy_execution/0006_strategy_execution_logs.sql
 
 create or replace function public.get_execution_log_summary(p_execution_id uuid)
 returns table (

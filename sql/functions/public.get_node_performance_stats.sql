@@ -4,7 +4,7 @@
 -- completed executions, and the last start. One row, zero counts when there are no logs.
 -- Source: seed 003 §1.4 "Helper Functions".
 -- SECURITY INVOKER so RLS applies (own strategies only). Uses idx_strategy_execution_logs_workflow.
--- Included by: migrations/strategy_execution/0005_strategy_execution_logs.sql
+-- Included by: migrations/strategy_execution/0006_strategy_execution_logs.sql
 
 create or replace function public.get_node_performance_stats(p_workflow_id uuid, p_node_id text)
 returns table (

@@ -59,5 +59,6 @@ end;
 $$;
 comment on function public.record_strategy_execution(uuid, boolean, integer, timestamptz) is
     'Cron job: record one run''s outcome (counts, last_executed_at, running mean duration, status running <-> error).';
-revoke execute on function public.record_strategy_execution(uuid, boolean, integer, timestamptz) from public, anon, authenticated;
+revoke execute on function public.record_strategy_execution(uuid, boolean, integer, timestamptz)
+    from public, anon, authenticated;
 grant execute on function public.record_strategy_execution(uuid, boolean, integer, timestamptz) to service_role;

@@ -12,7 +12,7 @@
 -- Source: seed 003 §1.3 "Helper Functions".
 -- SECURITY INVOKER (the seed's helper needs no elevated rights): as authenticated, RLS limits
 -- it to the caller's own settings; the executor calls it as service_role.
--- Included by: migrations/strategy_execution/0004_strategy_notification_settings.sql
+-- Included by: migrations/strategy_execution/0005_strategy_notification_settings.sql
 
 create or replace function public.should_send_notification(
     p_user_id uuid,

@@ -2,7 +2,7 @@
 -- Source: seed 003 §1.3 "RLS Policies".
 -- Changed from the seed: (select auth.uid()) and "to authenticated" (Supabase RLS performance
 -- guide). Backed by idx_notification_settings_user (user_id).
--- Included by: migrations/strategy_execution/0004_strategy_notification_settings.sql
+-- Included by: migrations/strategy_execution/0005_strategy_notification_settings.sql
 
 alter table public.notification_settings enable row level security;
 

@@ -6,7 +6,7 @@
 -- `with check (true)` open to every role. service_role has BYPASSRLS on Supabase and in the
 -- platform shim, so its two policies only state the intent and keep working without it.
 -- Ownership subquery: index-only scan on idx_workflow_sessions_id_user.
--- Included by: migrations/strategy_execution/0005_strategy_execution_logs.sql
+-- Included by: migrations/strategy_execution/0006_strategy_execution_logs.sql
 
 alter table public.strategy_execution_logs enable row level security;
 

@@ -4,7 +4,7 @@
 -- Changed from the seed: auth.uid() wrapped in (select ...) so it is an InitPlan evaluated
 -- once per statement, and "to authenticated" on every policy (Supabase RLS performance guide).
 -- The ownership subquery is an index-only scan on idx_workflow_sessions_id_user (id, user_id).
--- Included by: migrations/strategy_execution/0003_strategy_watchlists.sql
+-- Included by: migrations/strategy_execution/0004_strategy_watchlists.sql
 
 alter table public.strategy_watchlists enable row level security;
 

@@ -1,7 +1,7 @@
 -- public.workflow_executions: owners read the runs of their own strategies; only the
 -- executor (service_role, BYPASSRLS) writes them.
 -- Source: seed 003 §1.4 (referenced) and "Service Role Access".
--- Ownership through workflow_sessions, backed by idx_workflow_sessions_id_user (0002) /
+-- Ownership through workflow_sessions, backed by idx_workflow_sessions_id_user (0003) /
 -- the primary key, and idx_workflow_executions_workflow.
 -- Included by: migrations/strategy_execution/0001_strategy_base_tables.sql
 

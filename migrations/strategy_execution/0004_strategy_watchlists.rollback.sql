@@ -1,4 +1,4 @@
--- Rollback of 0003_strategy_watchlists: drops the table with its policies, indexes and grants.
+-- Rollback of 0004_strategy_watchlists: drops the table with its policies, indexes and grants.
 -- dbkit refuses while it holds rows unless --force.
 -- Source: seed 003 §1.2 ("Rollback SQL included in comments").
 

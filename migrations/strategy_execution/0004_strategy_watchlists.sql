@@ -1,4 +1,4 @@
--- 0003_strategy_watchlists: markets a strategy watches, with owner-scoped RLS.
+-- 0004_strategy_watchlists: markets a strategy watches, with owner-scoped RLS.
 -- Source: seed 003 §1.2 "Create strategy_watchlists Table" (20251026000001) and
 -- "Performance Considerations" 2 (watchlist lookup).
 -- Decided: added_by_execution_id is ON DELETE SET NULL (the seed names no action; an entry

@@ -1,4 +1,4 @@
--- Rollback of 0004_strategy_notification_settings: drops should_send_notification and the
+-- Rollback of 0005_strategy_notification_settings: drops should_send_notification and the
 -- table with its policies, trigger, indexes and grants. dbkit refuses while it holds rows
 -- unless --force.
 -- Source: seed 003 §1.3 ("Rollback SQL included in comments").

@@ -1,11 +1,9 @@
--- Rollback of 0006_strategy_notifications_enhancements: drops create_strategy_notification,
--- the index, the priority CHECK and workflow_id, and restores the previous type constraint.
+-- Rollback of 0007_strategy_notifications_enhancements: drops create_strategy_notification,
+-- the priority CHECK and workflow_id, and restores the previous type constraint.
 -- Refuses while notifications of the 7 strategy types exist (the old constraint forbids them).
 -- Source: seed 003 §1.5 ("Rollback SQL included in comments").
 
 drop function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz);
-
-drop index public.idx_notifications_workflow;
 
 do $$
 declare
@@ -18,7 +16,7 @@ begin
         'watchlist_updated', 'execution_completed', 'execution_failed'
     );
     if v_rows > 0 then
-        raise exception 'cannot roll back 0006_strategy_notifications_enhancements: % notifications row(s) have a strategy notification type, which the previous type constraint forbids', v_rows
+        raise exception 'cannot roll back 0007_strategy_notifications_enhancements: % notifications row(s) have a strategy notification type, which the previous type constraint forbids', v_rows
             using errcode = 'check_violation',
                 hint = 'Delete those notifications first.';
     end if;

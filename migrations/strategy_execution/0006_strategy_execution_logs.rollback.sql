@@ -1,4 +1,4 @@
--- Rollback of 0005_strategy_execution_logs: drops the statistics functions, the table with its
+-- Rollback of 0006_strategy_execution_logs: drops the statistics functions, the table with its
 -- policies, trigger, indexes and grants, then the trigger function. dbkit refuses while the
 -- table holds rows unless --force.
 -- Source: seed 003 §1.4 ("Rollback SQL included in comments").

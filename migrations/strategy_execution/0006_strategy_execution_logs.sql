@@ -1,4 +1,4 @@
--- 0005_strategy_execution_logs: per-node log of each strategy run, the trigger that fills
+-- 0006_strategy_execution_logs: per-node log of each strategy run, the trigger that fills
 -- duration_ms, the two log statistics functions, and RLS (owners read; the executor writes).
 -- Source: seed 003 §1.4 "Create strategy_execution_logs Table" (20251026000003) and
 -- "Performance Considerations" 3 (execution log lookup).
@@ -29,11 +29,15 @@ comment on column public.strategy_execution_logs.node_type is 'Node type, e.g. p
 comment on column public.strategy_execution_logs.duration_ms is 'completed_at - started_at in ms; set by trigger strategy_execution_logs_duration, NULL while running.';
 grant select on table public.strategy_execution_logs to authenticated;
 grant select, insert, update, delete on table public.strategy_execution_logs to service_role;
-create index idx_strategy_execution_logs_execution on public.strategy_execution_logs using btree (execution_id, started_at);
-create index idx_strategy_execution_logs_workflow on public.strategy_execution_logs using btree (workflow_id, started_at desc);
-create index idx_strategy_execution_logs_errors on public.strategy_execution_logs using btree (workflow_id, status)
+create index idx_strategy_execution_logs_execution on public.strategy_execution_logs
+    using btree (execution_id, started_at);
+create index idx_strategy_execution_logs_workflow on public.strategy_execution_logs
+    using btree (workflow_id, started_at desc);
+create index idx_strategy_execution_logs_errors on public.strategy_execution_logs
+    using btree (workflow_id, status)
     where status in ('error', 'skipped');
-create index idx_strategy_execution_logs_recent on public.strategy_execution_logs using btree (workflow_id, execution_id, started_at desc);
+create index idx_strategy_execution_logs_recent on public.strategy_execution_logs
+    using btree (workflow_id, execution_id, started_at desc);
 
 create trigger strategy_execution_logs_duration
     before insert or update on public.strategy_execution_logs

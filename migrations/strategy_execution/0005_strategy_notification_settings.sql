@@ -1,4 +1,4 @@
--- 0004_strategy_notification_settings: per-user, per-type notification preferences with
+-- 0005_strategy_notification_settings: per-user, per-type notification preferences with
 -- quiet hours, owner-only RLS, and public.should_send_notification.
 -- Source: seed 003 §1.3 "Create notification_settings Table" (20251026000002).
 -- Quiet hours are evaluated with public.is_within_quiet_hours (platform) in UTC; a user
@@ -30,7 +30,8 @@ comment on column public.notification_settings.quiet_hours_end is 'End of the qu
 grant select, insert, update, delete on table public.notification_settings to authenticated;
 grant select, insert, update, delete on table public.notification_settings to service_role;
 create index idx_notification_settings_user on public.notification_settings using btree (user_id);
-create index idx_notification_settings_type_enabled on public.notification_settings using btree (notification_type, enabled)
+create index idx_notification_settings_type_enabled on public.notification_settings
+    using btree (notification_type, enabled)
     where enabled = true;
 
 create trigger notification_settings_updated

@@ -1,6 +1,7 @@
--- 0006_strategy_notifications_enhancements: links notifications to strategies, constrains
+-- 0007_strategy_notifications_enhancements: links notifications to strategies, constrains
 -- priority, widens the notification types by the 7 strategy types, and adds
--- public.create_strategy_notification.
+-- public.create_strategy_notification. The seed's idx_notifications_workflow follows in
+-- 0008_strategy_notifications_workflow_index, built CONCURRENTLY outside a transaction.
 -- Source: seed 003 §1.5 "Enhance notifications Table" (20251026000004).
 -- The seed "verified" priority exists (it does, from 0001); its CHECK is added here.
 
@@ -22,7 +23,5 @@ alter table public.notifications
         'watchlist_updated', 'execution_completed', 'execution_failed'
     ));
 comment on constraint notifications_type_check on public.notifications is 'Seed 003 §1.5: the 7 strategy notification types added.';
-
-create index idx_notifications_workflow on public.notifications using btree (workflow_id, created_at desc);
 
 -- include: sql/functions/public.create_strategy_notification.sql
