@@ -68,13 +68,19 @@ def main() -> int:
         return 2
     started = time.perf_counter()
     sections: list[Section] = []
+    failed: list[str] = []
     with cluster(template=False) as c:
         template_s = c.build_template()
         facts = _facts(c.url(), template_s)
         for name in chosen:
             t0 = time.perf_counter()
             print(f"{name} ...", flush=True)
-            sections.extend(BENCHES[name](c))
+            try:
+                sections.extend(BENCHES[name](c))
+            except Exception as exc:  # one broken benchmark must not hide the others' figures
+                failed.append(name)
+                sections.append(Section(f"{name}: FAILED", [], raw=f"{type(exc).__name__}: {exc}"))
+                print(f"{name} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             print(f"{name}: {time.perf_counter() - t0:.1f}s", flush=True)
     total = time.perf_counter() - started
     facts.append(f"- load average at end {os.getloadavg()[0]:.1f}; whole run {total:.0f} s")
@@ -85,6 +91,9 @@ def main() -> int:
     print()
     print(text)
     print(f"(written to {out})")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
