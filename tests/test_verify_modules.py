@@ -7,11 +7,12 @@ whether the SQL or the expectation is wrong.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from dbkit.config import load_settings
 from dbkit.verify import verify
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, run_dbkit
 
 MODULES = sorted(p.name for p in (REPO_ROOT / "migrations").iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
@@ -72,3 +73,15 @@ def test_full_verify_changes_no_rows_and_advances_only_sequences_of_tables_it_wr
             "join pg_class t on t.oid = d.refobjid where d.deptype in ('a', 'i')").fetchall())
     unexplained = [seq for seq in advanced if owners.get(seq, "?") not in written]
     assert unexplained == [], f"verify advanced sequences of tables no check writes to: {unexplained}"
+
+
+def test_plan_checks_leave_the_planner_statistics_of_the_real_data(migrated_url: str) -> None:
+    """Seeded rows + ANALYZE inside a rolled-back transaction would otherwise leave
+    pg_class.reltuples at the seeded count (ANALYZE updates it in place)."""
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        conn.execute("analyze public.workflow_sessions")
+        before = conn.execute("select reltuples from pg_class where oid = 'public.workflow_sessions'::regclass").fetchone()
+    run_dbkit("verify", "--module", "strategy_execution", url=migrated_url)
+    with psycopg.connect(migrated_url) as conn:
+        after = conn.execute("select reltuples from pg_class where oid = 'public.workflow_sessions'::regclass").fetchone()
+    assert after == before

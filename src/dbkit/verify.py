@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -633,6 +634,18 @@ def _plan_nodes(plan: Any) -> Iterator[dict[str, Any]]:
             yield from _plan_nodes(value)
 
 
+_ANALYZE = re.compile(r"^\s*analyze\s+([a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*)\s*;", re.IGNORECASE | re.MULTILINE)
+
+
+def _restore_statistics(conn: psycopg.Connection[Any], setup: str | None) -> None:
+    """ANALYZE writes pg_class.reltuples/relpages in place, so the seeded rows' counts
+    survive the rollback; a plain ANALYZE afterwards puts the real data's back."""
+    for table in _ANALYZE.findall(setup or ""):
+        with conn.transaction():
+            conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)", (LOCK_TIMEOUT,))
+            conn.execute(sql.SQL("analyze {}").format(sql.Identifier(*table.split("."))))
+
+
 def _check_plans(r: _Runner, m: exp.ModuleExpectations, conn: psycopg.Connection[Any]) -> None:
     for p in m.plans:
         started = time.perf_counter()
@@ -652,6 +665,8 @@ def _check_plans(r: _Runner, m: exp.ModuleExpectations, conn: psycopg.Connection
             r.add(id=p.id, source=p.source, kind="plan", target=p.query, expected=want, actual="(error)",
                   problems=[f"plan check failed to run: {_error_text(exc)}"], started=started)
             continue
+        finally:
+            _restore_statistics(conn, p.setup)
         raw = row[0] if row else []
         plan = json.loads(raw) if isinstance(raw, str) else raw
         nodes = list(_plan_nodes(plan))
