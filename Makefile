@@ -21,14 +21,14 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 demo: dev system-deps
-	$(BIN)/dbkit ci --output reports/dbkit-report.html
+	$(BIN)/dbkit ci --roundtrip --output reports/dbkit-report.html
 	@echo "HTML report: reports/dbkit-report.html"
 
 test: dev system-deps
 	$(BIN)/pytest -q
 
-lint: dev
-	$(BIN)/dbkit lint
+lint: dev system-deps
+	$(BIN)/dbkit lint --database
 
 typecheck: dev
 	$(BIN)/mypy src

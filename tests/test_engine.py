@@ -310,3 +310,11 @@ def test_server_hint_is_part_of_the_failure_message(empty_url: str, tmp_path: Pa
     })
     result = run_dbkit("apply", url=empty_url, cwd=project)
     assert result.exit_code == 1 and "Hint: fix the data first" in result.stderr
+
+
+def test_statement_timeout_option_stops_a_runaway_migration(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1, sleep=3))
+    result = run_dbkit("apply", "--statement-timeout", "200ms", url=empty_url, cwd=project)
+    assert result.exit_code == 1
+    assert "canceling statement due to statement timeout" in result.stderr and "57014" in result.stderr
+    assert _tables(empty_url) == []

@@ -6,7 +6,7 @@
 -- columns the document and its functions use, plus what an owner-scoped table needs.
 -- An application that already has these tables baselines this migration
 -- (`dbkit baseline --module strategy_execution --through 0001_strategy_base_tables`).
--- Statuses before 0002: draft, active, paused, archived (see docs/decisions.strategy_execution.md).
+-- Statuses before 0002: draft, active, paused, archived (see docs/decisions.md).
 -- depends: 0001_platform_auth_shim
 
 create table public.workflow_sessions (

@@ -2,7 +2,7 @@
 -- quiet hours, owner-only RLS, and public.should_send_notification.
 -- Source: seed 003 §1.3 "Create notification_settings Table" (20251026000002).
 -- Quiet hours are evaluated with public.is_within_quiet_hours (platform) in UTC; a user
--- without a settings row gets notifications (see docs/decisions.strategy_execution.md).
+-- without a settings row gets notifications (see docs/decisions.md).
 
 create table public.notification_settings (
     id uuid primary key default gen_random_uuid(),

@@ -2,7 +2,7 @@
 -- notification_preferences row whose time_zone PostgreSQL does not recognise (SQLSTATE
 -- 22023), so the quiet-hours check can never fail at send time.
 -- Source: seed 000 "notification_preferences" (quiet_hours); decision in
--- docs/decisions.wealth_automation.md. Depends on: nothing.
+-- docs/decisions.md. Depends on: nothing.
 -- Included by 0005_wealth_notifications.
 create or replace function public.check_notification_time_zone()
 returns trigger

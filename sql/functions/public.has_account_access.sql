@@ -7,7 +7,7 @@
 -- SECURITY DEFINER so the lookup does not depend on the caller's view of account_members
 -- (which has RLS); search_path pinned to '' and every name schema-qualified.
 -- Used per row by the policies in sql/policies/ as public.has_account_access(user_id):
--- see docs/decisions.automations.md for why the call is not wrapped in (select ...).
+-- see docs/decisions.md for why the call is not wrapped in (select ...).
 -- Depends on: auth.uid() (platform), public.account_members (0002_automations_account_access).
 -- Included by: migrations/automations/0002_automations_account_access.sql
 

@@ -5,7 +5,7 @@
 -- automations.execution_count and sets last_executed_at (completed_at, or now() when the
 -- writer left it null) and last_execution_status. 'cancelled' counts because the run did
 -- start; a pending run that is cancelled never ran and changes nothing
--- (docs/decisions.automations.md).
+-- (docs/decisions.md).
 -- Changes from the document: 'cancelled' handled, last_executed_at never set to null,
 --   SECURITY DEFINER with search_path '' instead of public; execute revoked from everyone.
 -- Depends on: public.automations, public.automation_executions.

@@ -1,6 +1,6 @@
 -- public.account_members: who may see and manage account membership.
 -- Source: not in seed 004; the membership table behind has_account_access
---   (docs/decisions.automations.md). A member sees their own memberships; the account
+--   (docs/decisions.md). A member sees their own memberships; the account
 --   owner sees, adds and removes the members of their account. Nobody updates a row
 --   (remove and re-add instead). service_role bypasses RLS.
 -- Backed by the primary key (account_id, user_id) and idx_account_members_user.

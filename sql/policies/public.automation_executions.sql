@@ -7,7 +7,7 @@
 -- Change from the document: `exists` on the automations primary key instead of
 --   `automation_id in (select id from automations where has_account_access(user_id))`,
 --   whose uncorrelated sub-select runs has_account_access for every automation in the
---   table on each query (docs/decisions.automations.md).
+--   table on each query (docs/decisions.md).
 -- Backed by idx_executions_automation and the automations primary key.
 -- Included by: migrations/automations/0003_automations_tables.sql
 

@@ -1,6 +1,6 @@
 -- public.automations: account members view, create, update and delete the account's automations.
 -- Source: seed 004 "RLS Policies" / "automations Policies" (policy names kept verbatim).
--- Changes from the document (docs/decisions.automations.md):
+-- Changes from the document (docs/decisions.md):
 --   * explicit `to authenticated` (anon gets nothing; service_role bypasses RLS);
 --   * the agent check is `exists` on the agents primary key and requires the agent to
 --     belong to the same account as the automation, instead of `agent_id in (select id

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -17,7 +19,17 @@ from dbkit.cli.options import (
     to_jsonable,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
 MODULE_HELP = "Only this module (and the migrations it depends on)."
+
+
+def timeout_options(func: F) -> F:
+    """PostgreSQL lock_timeout / statement_timeout while a migration's DDL runs."""
+    func = click.option("--statement-timeout", default=None, metavar="DURATION",
+                        help="statement_timeout while migrations run, e.g. 5min (default 0: off).")(func)
+    return click.option("--ddl-lock-timeout", default=None, metavar="DURATION",
+                        help="lock_timeout while migrations run, e.g. 5s (default 5s): fail fast behind a long "
+                             "transaction instead of queueing every query behind the migration.")(func)
 
 
 def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: bool) -> None:
@@ -40,15 +52,18 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Retry a migration that timed out waiting for a lock, with backoff.")
+@timeout_options
 @format_option("text", "json")
 def apply(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
-          module: str | None, to: str | None, dry_run: bool, retries: int | None, fmt: str) -> None:
+          module: str | None, to: str | None, dry_run: bool, retries: int | None,
+          ddl_lock_timeout: str | None, statement_timeout: str | None, fmt: str) -> None:
     """Apply pending migrations, then re-apply changed function/policy files.
 
     \b
     Example:  DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
     """
-    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries)
+    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries,
+                              ddl_lock_timeout=ddl_lock_timeout, statement_timeout=statement_timeout)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
         echo_json({"command": "apply", **to_jsonable(result)})
@@ -66,16 +81,18 @@ def apply(database_url: str | None, config_file: Path | None, lock_timeout: floa
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Retry a rollback that timed out waiting for a lock, with backoff.")
+@timeout_options
 @format_option("text", "json")
 def rollback(database_url: str | None, config_file: Path | None, lock_timeout: float | None, module: str | None,
              steps: int | None, to: str | None, all_: bool, force: bool, dry_run: bool, retries: int | None,
-             fmt: str) -> None:
+             ddl_lock_timeout: str | None, statement_timeout: str | None, fmt: str) -> None:
     """Roll back applied migrations, newest first.
 
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
-    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries)
+    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries,
+                              ddl_lock_timeout=ddl_lock_timeout, statement_timeout=statement_timeout)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
