@@ -318,3 +318,11 @@ def test_statement_timeout_option_stops_a_runaway_migration(empty_url: str, tmp_
     assert result.exit_code == 1
     assert "canceling statement due to statement timeout" in result.stderr and "57014" in result.stderr
     assert _tables(empty_url) == []
+
+
+def test_status_says_when_pg_cron_is_missing_so_nothing_is_scheduled(migrated_url: str) -> None:
+    result = run_dbkit("status", url=migrated_url)
+    assert result.exit_code == 0
+    assert "pg_cron: not installed in this database — no job is scheduled" in result.stdout
+    as_json = run_dbkit("status", "--format", "json", url=migrated_url)
+    assert '"cron_jobs": null' in as_json.stdout

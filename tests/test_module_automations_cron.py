@@ -71,6 +71,8 @@ def test_apply_schedules_cleanup_with_pg_cron_and_rollback_unschedules_it(cron_u
     statuses = {c["id"]: c["status"] for c in report["checks"]}
     assert verified.exit_code == 0, [k for k, v in statuses.items() if v == "fail"]
     assert statuses["automations.cron.cleanup-executions"] == "pass"
+    status = run_dbkit("status", url=cron_url)
+    assert "0 3 * * *    cleanup-executions: SELECT public.cleanup_old_executions()" in status.stdout
 
     rolled = run_dbkit("rollback", "--module", "automations", "--steps", "1", url=cron_url)
 
