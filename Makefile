@@ -31,7 +31,7 @@ lint: dev system-deps
 	$(BIN)/dbkit lint --database
 
 typecheck: dev
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
 
 bench: dev system-deps
 	$(BIN)/python bench/run.py

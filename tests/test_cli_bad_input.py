@@ -78,12 +78,12 @@ def test_missing_database_url(tmp_path: Path) -> None:
 
 
 def _broken_projects() -> dict[str, tuple[dict[str, str | bytes], list[str], tuple[str, ...]]]:
-    base = table_migrations("m", 2)
+    base: dict[str, str | bytes] = dict(table_migrations("m", 2))
     dup = dict(base)
     dup.update({"migrations/n/0001_m_t1.sql": "select 1;\n", "migrations/n/0001_m_t1.rollback.sql": "select 1;\n"})
     unknown_dep = dict(base)
     unknown_dep["migrations/m/0001_m_t1.sql"] = "-- depends: 0099_nowhere\ncreate table public.m_t1 (id int);\n"
-    cycle = table_migrations("a", 1)
+    cycle: dict[str, str | bytes] = dict(table_migrations("a", 1))
     cycle.update(table_migrations("b", 1))
     cycle["migrations/a/0001_a_t1.sql"] = "-- depends: 0001_b_t1\nselect 1;\n"
     cycle["migrations/b/0001_b_t1.sql"] = "-- depends: 0001_a_t1\nselect 1;\n"

@@ -67,7 +67,7 @@ def test_full_verify_changes_no_rows_and_advances_only_sequences_of_tables_it_wr
                      *(p.setup for p in m.plans)]
     )
     with psycopg.connect(migrated_url, autocommit=True) as conn:
-        owners = dict(conn.execute(
+        owners: dict[str, str] = dict(conn.execute(
             "select format('%I.%I', sn.nspname, s.relname), t.relname from pg_depend d "
             "join pg_class s on s.oid = d.objid and s.relkind = 'S' join pg_namespace sn on sn.oid = s.relnamespace "
             "join pg_class t on t.oid = d.refobjid where d.deptype in ('a', 'i')").fetchall())
