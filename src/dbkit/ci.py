@@ -66,9 +66,15 @@ def server_settings(bindir: Path) -> dict[str, str]:
 def ci_database(settings: Settings) -> Iterator[tuple[Server, Settings]]:
     from dbkit.ephemeral import find_bindir
 
-    with ephemeral_postgres(server_settings(find_bindir())) as server:
+    preload = server_settings(find_bindir())
+    with ephemeral_postgres(preload) as server:
         with psycopg.connect(server.url(), autocommit=True) as admin:
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(CI_DATABASE)))
+        if preload:
+            # As on Supabase with pg_cron enabled: the extension exists before the
+            # modules are applied, so the scheduling path runs (and is rolled back) for real.
+            with psycopg.connect(server.url(CI_DATABASE), autocommit=True) as conn:
+                conn.execute("create extension if not exists pg_cron")
         yield server, replace(settings, database=DatabaseTarget.parse(server.url(CI_DATABASE)))
 
 
