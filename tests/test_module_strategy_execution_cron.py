@@ -6,6 +6,7 @@ Claimers run as service_role on their own connections and commit, as the executo
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -201,3 +202,55 @@ def test_record_execution_rejects_bad_input(migrated_url: str, workflow: str | N
         with pytest.raises(psycopg.Error) as info:
             record(conn, workflow or sid, True, ms)
         assert info.value.sqlstate == sqlstate
+
+
+def nested_plans(conn: psycopg.Connection[Any], statement: str, params: Any, role: str) -> list[dict[str, Any]]:
+    """JSON plans of every statement the call runs as `role`, the function body included (auto_explain)."""
+    plans: list[dict[str, Any]] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        message = diag.message_primary or ""
+        if message.startswith("duration:") and "plan:" in message:
+            plans.append(json.loads(message.split("plan:", 1)[1])["Plan"])
+
+    conn.execute("load 'auto_explain'")
+    for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_level", "notice"),
+                       ("log_format", "json"), ("log_analyze", "off")):
+        conn.execute(f"set local auto_explain.{key} = {value}")
+    conn.execute(f"set local role {role}")
+    conn.add_notice_handler(on_notice)
+    try:
+        conn.execute(statement, params).fetchall()
+    finally:
+        conn.remove_notice_handler(on_notice)
+    return plans
+
+
+def plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node] + [n for child in node.get("Plans", []) for n in plan_nodes(child)]
+
+
+def test_claim_updates_the_claimed_ids_by_index_probe_not_by_joining_the_table(migrated_url: str) -> None:
+    """The body is planned without p_batch_size's value (LIMIT estimated at 10% of the table);
+    the UPDATE must still probe an id index with the locked ids, never join over the table."""
+    with psycopg.connect(migrated_url) as conn:
+        conn.execute("insert into auth.users (id) values (%s)", (OWNER,))
+        conn.execute(
+            """
+            insert into public.workflow_sessions (user_id, auto_run, status, next_execution_at)
+            select %s, mod(g, 2) = 0, 'running', %s - mod(g, 600) * interval '1 second'
+            from generate_series(1, 20000) g
+            """, (OWNER, NOW))
+        conn.execute("analyze public.workflow_sessions")
+        conn.commit()
+        plans = nested_plans(conn, "select id from public.claim_due_strategies(%s, 25)", (NOW,), "service_role")
+        conn.rollback()
+    updates = [p for p in plans if p["Node Type"] == "ModifyTable" and p.get("Operation") == "Update"]
+    assert len(updates) == 1, json.dumps(plans, indent=1)
+    nodes = plan_nodes(updates[0])
+    assert any(n["Node Type"] == "LockRows" for n in nodes), "the claimed ids are not locked in this statement"
+    target = [n for child in updates[0]["Plans"] if child.get("Parent Relationship") != "InitPlan"
+              for n in plan_nodes(child)]
+    kinds = [n["Node Type"] for n in target]
+    assert kinds in (["Index Scan"], ["Bitmap Heap Scan", "Bitmap Index Scan"]), json.dumps(updates[0], indent=1)
+    assert "id = ANY" in target[-1]["Index Cond"], json.dumps(updates[0], indent=1)

@@ -6,6 +6,11 @@
 -- another holds, and once the holder commits the row is no longer due.
 -- Source: seed 003 "Performance Considerations" 1 (cron job query) and "Service Role Access".
 -- Uses idx_workflow_sessions_auto_run (partial: auto_run and status in running/error).
+-- Plan shape: a SQL function's body is planned without its parameter values, so a
+-- `limit p_batch_size` is estimated at 10% of the table. Joining the locked ids back (CTE +
+-- UPDATE ... FROM) therefore planned a hash or merge join over the whole table; collecting
+-- them into an array (an InitPlan) makes the UPDATE a primary-key probe per claimed id,
+-- whatever the estimate.
 -- SECURITY INVOKER: the executor runs as service_role, which bypasses RLS; EXECUTE only for
 -- service_role. p_now is a parameter so tests and catch-up runs are deterministic.
 -- Included by: migrations/strategy_execution/0002_strategy_workflow_sessions_autonomous.sql
@@ -19,20 +24,18 @@ language sql
 volatile
 set search_path = ''
 as $$
-    with due as (
-        select ws.id
-        from public.workflow_sessions as ws
-        where ws.auto_run = true
-            and ws.status in ('running', 'error')
-            and ws.next_execution_at <= p_now
-        order by ws.next_execution_at
-        limit greatest(p_batch_size, 0)
-        for update skip locked
-    )
     update public.workflow_sessions as ws
     set next_execution_at = p_now + make_interval(mins => ws.execution_interval_minutes)
-    from due
-    where ws.id = due.id
+    where ws.id = any (array(
+        select due.id
+        from public.workflow_sessions as due
+        where due.auto_run = true
+            and due.status in ('running', 'error')
+            and due.next_execution_at <= p_now
+        order by due.next_execution_at
+        limit greatest(p_batch_size, 0)
+        for update skip locked
+    ))
     returning ws.*;
 $$;
 comment on function public.claim_due_strategies(timestamptz, integer) is
