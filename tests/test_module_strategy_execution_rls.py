@@ -289,10 +289,36 @@ def test_plan_check_catches_an_unwrapped_auth_uid(plan_url: str) -> None:
     assert any("per row" in p or "InitPlan" in p for p in policy_plan_problems(plan))
 
 
-def test_owner_lookup_reads_workflow_sessions_index_only(plan_url: str) -> None:
-    """The ownership subquery of a single-strategy lookup is an index-only probe of (id, user_id)."""
+UNFILTERED = {
+    "strategy_watchlists": "watchlists, all visible",
+    "strategy_execution_logs": "logs, all visible",
+    "workflow_executions": "runs, all visible",
+}
+
+
+@pytest.mark.parametrize("table", list(UNFILTERED))
+def test_unfiltered_read_fetches_only_the_users_strategies_rows_by_index(plan_url: str, table: str) -> None:
+    """No WHERE clause: the policy's list of the user's strategy ids (an InitPlan) is an index
+    condition on workflow_id, so the table is never scanned in full."""
     with psycopg.connect(plan_url) as conn:
-        plan = explain_as_user(conn.cursor(), PLAN_QUERIES["watchlist lookup"])
+        plan = explain_as_user(conn.cursor(), PLAN_QUERIES[UNFILTERED[table]])
         conn.rollback()
-    used = {n.get("Index Name") for n in plan_nodes(plan) if n.get("Relation Name") == "workflow_sessions"}
-    assert "idx_workflow_sessions_id_user" in used, json.dumps(plan, indent=1)
+    nodes = list(plan_nodes(plan))
+    seq = [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == table]
+    assert seq == [], json.dumps(plan, indent=1)
+    probes = [n for n in nodes if f"{table}.workflow_id = ANY" in n.get("Index Cond", "")]
+    assert probes, json.dumps(plan, indent=1)
+
+
+@pytest.mark.parametrize("table", list(UNFILTERED))
+def test_unfiltered_read_is_estimated_below_the_jit_threshold(plan_url: str, table: str) -> None:
+    """A per-row ownership subplan over 100,000 rows is estimated above jit_above_cost and so
+    pays for JIT compilation on every call; the policy's plan must stay below it."""
+    with psycopg.connect(plan_url) as conn:
+        cur = conn.cursor()
+        plan = explain_as_user(cur, PLAN_QUERIES[UNFILTERED[table]])
+        cur.execute("select current_setting('jit_above_cost')::float8")
+        row = cur.fetchone()
+        conn.rollback()
+    assert row is not None
+    assert plan["Total Cost"] < row[0], json.dumps(plan, indent=1)

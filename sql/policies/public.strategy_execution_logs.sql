@@ -5,7 +5,11 @@
 -- "service role/owner can INSERT/UPDATE" is scoped to service_role instead of a
 -- `with check (true)` open to every role. service_role has BYPASSRLS on Supabase and in the
 -- platform shim, so its two policies only state the intent and keep working without it.
--- Ownership subquery: index-only scan on idx_workflow_sessions_id_user.
+-- Ownership: workflow_id = any(array of the user's strategy ids), computed once per
+-- statement (InitPlan, idx_workflow_sessions_user) and used as an index condition on
+-- workflow_id, so a read without a workflow_id filter does not scan the whole table (the
+-- EXISTS form is a per-row subplan there, estimated above jit_above_cost). Same rows as
+-- EXISTS: ws.id is the primary key and workflow_id is NOT NULL.
 -- Included by: migrations/strategy_execution/0006_strategy_execution_logs.sql
 
 alter table public.strategy_execution_logs enable row level security;
@@ -14,12 +18,11 @@ drop policy if exists strategy_execution_logs_select_own on public.strategy_exec
 create policy strategy_execution_logs_select_own on public.strategy_execution_logs
     for select to authenticated
     using (
-        exists (
-            select 1
+        strategy_execution_logs.workflow_id = any(array(
+            select ws.id
             from public.workflow_sessions as ws
-            where ws.id = strategy_execution_logs.workflow_id
-                and ws.user_id = (select auth.uid())
-        )
+            where ws.user_id = (select auth.uid())
+        ))
     );
 comment on policy strategy_execution_logs_select_own on public.strategy_execution_logs is 'Users view logs of their own strategies.';
 
