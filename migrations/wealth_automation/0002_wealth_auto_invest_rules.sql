@@ -59,8 +59,10 @@ grant select, insert, update, delete on table public.auto_invest_rules to servic
 create index idx_auto_invest_rules_client_id on public.auto_invest_rules using btree (client_id);
 create index idx_auto_invest_rules_scheme_id on public.auto_invest_rules using btree (scheme_id);
 create index idx_auto_invest_rules_goal_id on public.auto_invest_rules using btree (goal_id);
-create index idx_auto_invest_rules_due on public.auto_invest_rules using btree (next_execution_date)
+create index idx_auto_invest_rules_due on public.auto_invest_rules using btree (next_execution_date, id)
 where status = 'Active';
+comment on index public.idx_auto_invest_rules_due is
+'Serves public.claim_due_auto_invest_rules(): due active rules in claim order (next_execution_date, id), so a batch reads only the rows it claims, without a sort.';
 create trigger update_auto_invest_rules_updated_at
 before update on public.auto_invest_rules
 for each row execute function public.update_updated_at_column();

@@ -59,8 +59,15 @@ grant select, insert, update, delete on table public.trigger_orders to service_r
 create index idx_trigger_orders_client_id on public.trigger_orders using btree (client_id);
 create index idx_trigger_orders_scheme_id on public.trigger_orders using btree (scheme_id);
 create index idx_trigger_orders_target_scheme_id on public.trigger_orders using btree (target_scheme_id);
-create index idx_trigger_orders_active on public.trigger_orders using btree (trigger_type, scheme_id)
+create index idx_trigger_orders_active on public.trigger_orders using btree (
+    trigger_type,
+    (case when trigger_type = 'Portfolio Value' then client_id else scheme_id end),
+    trigger_condition,
+    trigger_value
+)
 where status = 'Active';
+comment on index public.idx_trigger_orders_active is
+'Serves public.evaluate_trigger_orders(): active orders by type, watched subject (client for Portfolio Value, else scheme) and condition, with the threshold as a range, so an observation reads only the orders it triggers.';
 create trigger update_trigger_orders_updated_at
 before update on public.trigger_orders
 for each row execute function public.update_updated_at_column();
