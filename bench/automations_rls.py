@@ -1,13 +1,18 @@
 """Benchmark: cost of the automations and automation_executions SELECT policies by form.
 
-    has_account_access(user_id)                  bare call, evaluated per row
+    has_account_access(user_id)                  bare call, evaluated per row (the old module form)
     (select has_account_access(user_id))         wrapped: a correlated SubPlan, still per row
-    user_id in (<uid> + memberships sub-select)  set form: an InitPlan/hashed SubPlan, once per query
+    user_id in (<uid> + memberships sub-select)  set form inlining the membership table
+    user_id = any (array(select accessible_account_ids()))
+                                                 the module's form: the account model's set
+                                                 function, an InitPlan once per statement
 
-and for automation_executions the document's uncorrelated form against the EXISTS one:
+and for automation_executions the document's uncorrelated form against the EXISTS ones
+(each with the automations SELECT policy in the matching form, since it applies inside):
 
     automation_id in (select id from automations where has_account_access(user_id))   (document)
-    exists (select 1 from automations a where a.id = automation_id and has_account_access(a.user_id))
+    exists (... a.id = automation_id and has_account_access(a.user_id))               (old module)
+    exists (... a.id = automation_id and a.user_id = any (array(select accessible_account_ids())))
 
 Usage:  python bench/automations_rls.py --database-url postgresql://postgres@127.0.0.1:5432/db
 The database must have the automations module applied. Everything (seed rows, the swapped
@@ -30,17 +35,25 @@ FORMS = {
     "wrapped": "(select public.has_account_access(user_id))",
     "set": ("user_id = (select auth.uid()) or user_id in "
             "(select m.account_id from public.account_members as m where m.user_id = (select auth.uid()))"),
+    "array": "user_id = any (array(select public.accessible_account_ids()))",
 }
 EXEC_POLICY = '"Users can view executions for their automations"'
+# form name -> (executions policy, automations SELECT policy form in force while it runs)
 EXEC_FORMS = {
     "doc_in": ("automation_id in (select id from public.automations "
-               "where public.has_account_access(user_id))"),
+               "where public.has_account_access(user_id))", "bare"),
     "exists": ("exists (select 1 from public.automations as a "
-               "where a.id = automation_executions.automation_id and public.has_account_access(a.user_id))"),
+               "where a.id = automation_executions.automation_id and public.has_account_access(a.user_id))", "bare"),
+    "ex_array": ("exists (select 1 from public.automations as a "
+                 "where a.id = automation_executions.automation_id "
+                 "and a.user_id = any (array(select public.accessible_account_ids())))", "array"),
 }
-EXEC_QUERY = ("select id, status from public.automation_executions where automation_id = "
-              "(select id from public.automations where user_id = '{owner}' order by id limit 1) "
-              "order by started_at desc limit 50")
+EXEC_QUERIES = {
+    "executions_of_one": ("select id, status from public.automation_executions where automation_id = "
+                          "(select id from public.automations where user_id = '{owner}' order by id limit 1) "
+                          "order by started_at desc limit 50"),
+    "executions_all": "select id, status from public.automation_executions",
+}
 OWNER = "00000000-0000-0000-0000-0000000000a1"
 MEMBER = "00000000-0000-0000-0000-0000000000a2"
 
@@ -79,6 +92,17 @@ def _exec_ms(cur: psycopg.Cursor[Any], query: str) -> tuple[float, int]:
     return ms, len(cur.fetchall())
 
 
+def _report(cur: psycopg.Cursor[Any], form: str, name: str, template: str, repeat: int) -> None:
+    """Run one query as the member (authenticated, RLS) and print its median server time."""
+    cur.execute("savepoint q")
+    cur.execute("set local role authenticated")
+    cur.execute("select set_config('request.jwt.claims', %s, true)",
+                (f'{{"sub": "{MEMBER}", "role": "authenticated"}}',))
+    runs = [_exec_ms(cur, template.format(owner=OWNER)) for _ in range(repeat)]
+    cur.execute("rollback to savepoint q")
+    print(f"{form:8} {name:18} {runs[0][1]:>5} {statistics.median(r[0] for r in runs):>10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -97,22 +121,12 @@ def main() -> None:
         for form, expr in FORMS.items():
             cur.execute(f"alter policy {POLICY} on public.automations using ({expr})")
             for name, template in QUERIES.items():
-                cur.execute("savepoint q")
-                cur.execute("set local role authenticated")
-                cur.execute("select set_config('request.jwt.claims', %s, true)",
-                            (f'{{"sub": "{MEMBER}", "role": "authenticated"}}',))
-                runs = [_exec_ms(cur, template.format(owner=OWNER)) for _ in range(args.repeat)]
-                cur.execute("rollback to savepoint q")
-                print(f"{form:8} {name:18} {runs[0][1]:>5} {statistics.median(r[0] for r in runs):>10.2f}")
-        for form, expr in EXEC_FORMS.items():
+                _report(cur, form, name, template, args.repeat)
+        for form, (expr, automations_form) in EXEC_FORMS.items():
+            cur.execute(f"alter policy {POLICY} on public.automations using ({FORMS[automations_form]})")
             cur.execute(f"alter policy {EXEC_POLICY} on public.automation_executions using ({expr})")
-            cur.execute("savepoint q")
-            cur.execute("set local role authenticated")
-            cur.execute("select set_config('request.jwt.claims', %s, true)",
-                        (f'{{"sub": "{MEMBER}", "role": "authenticated"}}',))
-            runs = [_exec_ms(cur, EXEC_QUERY.format(owner=OWNER)) for _ in range(args.repeat)]
-            cur.execute("rollback to savepoint q")
-            print(f"{form:8} {'executions_of_one':18} {runs[0][1]:>5} {statistics.median(r[0] for r in runs):>10.2f}")
+            for name, template in EXEC_QUERIES.items():
+                _report(cur, form, name, template, args.repeat)
         conn.rollback()
 
 

@@ -400,6 +400,48 @@ def test_cleanup_is_not_callable_by_authenticated(migrated_url: str) -> None:
             conn.execute("select public.cleanup_old_executions()")
 
 
+def _nested_plans(url: str, statement: str) -> list[str]:
+    """Plans of every statement ``statement`` runs, nested ones (plpgsql) included, via
+    auto_explain at NOTICE level; the transaction is rolled back."""
+    plans: list[str] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        plans.append(diag.message_primary or "")
+
+    with psycopg.connect(url) as conn:
+        conn.execute("load 'auto_explain'")
+        for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"),
+                           ("log_level", "notice"), ("log_format", "text")):
+            conn.execute(f"set local auto_explain.{key} = {value}")
+        conn.add_notice_handler(on_notice)
+        conn.execute(statement)
+        conn.rollback()
+    return plans
+
+
+def test_cleanup_batch_deletes_its_ids_through_the_primary_key_not_a_join(migrated_url: str) -> None:
+    _sql(migrated_url, ACCOUNTS)
+    automation = _automation(migrated_url, "flow", trigger_type="manual")
+    _sql(migrated_url, f"""
+        insert into public.automation_executions (automation_id, trigger_type, status, started_at, completed_at)
+        select '{automation}', 'manual', case when g % 5 = 0 then 'running' else 'completed' end,
+               now() - (g % 90) * interval '1 day',
+               case when g % 5 = 0 then null else now() - (g % 90) * interval '1 day' end
+        from generate_series(1, 30000) as g;
+        analyze public.automation_executions;
+    """)
+
+    plans = _nested_plans(migrated_url, "select public.cleanup_old_executions(5000, 1)")
+
+    delete = [p for p in plans if "delete from public.automation_executions" in p.lower()]
+    assert len(delete) == 1, plans
+    # The batch's ids are an InitPlan array probed through the primary key; the former
+    # `id in (select ...)` was a semi join reading the whole table once per batch.
+    assert "InitPlan" in delete[0]
+    assert "automation_executions_pkey" in delete[0]
+    assert "Semi Join" not in delete[0]
+
+
 # ---------------------------------------------------------------------------- RLS
 
 
@@ -478,6 +520,47 @@ def test_automation_cannot_use_another_accounts_agent(migrated_url: str) -> None
         _as(migrated_url, "authenticated", STRANGER, insert, (OWNER_AGENT, OWNER))
 
 
+def test_accessible_account_ids_agrees_with_has_account_access_for_every_caller(migrated_url: str) -> None:
+    _sql(migrated_url, ACCOUNTS)
+    # OWNER is also a member of STRANGER's account here: two accounts for OWNER.
+    _sql(migrated_url, f"insert into public.account_members (account_id, user_id) values ('{STRANGER}', '{OWNER}')")
+    users = (OWNER, MEMBER, STRANGER)
+    sets = "select array(select a::text from public.accessible_account_ids() as a order by 1)"
+    checks = ("select array(select u::text from unnest(%s::uuid[]) as u"
+              " where public.has_account_access(u) order by 1)")
+
+    for sub in (*users, None):
+        accessible = _as(migrated_url, "authenticated", sub, sets)[0][0]
+        checked = _as(migrated_url, "authenticated", sub, checks, (list(users),))[0][0]
+        assert accessible == checked, sub
+    assert _as(migrated_url, "authenticated", OWNER, sets)[0][0] == sorted([OWNER, STRANGER])
+    assert _as(migrated_url, "authenticated", MEMBER, sets)[0][0] == sorted([OWNER, MEMBER])
+    assert _as(migrated_url, "authenticated", None, sets)[0][0] == []
+
+
+def test_unfiltered_automations_list_computes_accounts_once_and_uses_the_user_index(migrated_url: str) -> None:
+    _sql(migrated_url, ACCOUNTS)
+    _sql(migrated_url, """
+        insert into auth.users (id)
+        select ('00000000-0000-4000-9000-' || lpad(to_hex(g), 12, '0'))::uuid from generate_series(1, 200) as g;
+        insert into public.agents (user_id, name) select id, 'agent' from auth.users;
+        insert into public.automations (agent_id, user_id, name, trigger_type)
+        select ag.id, ag.user_id, 'flow ' || g, 'manual' from public.agents as ag, generate_series(1, 100) as g;
+        analyze auth.users; analyze public.account_members; analyze public.agents; analyze public.automations;
+    """)
+
+    plan = "\n".join(r[0] for r in _as(migrated_url, "authenticated", MEMBER,
+                                        "explain select id, name from public.automations"))
+
+    # One InitPlan builds the array of accounts; the scan probes idx_automations_user with it,
+    # instead of calling a function for each of the 20,300 rows.
+    assert "InitPlan" in plan, plan
+    assert "idx_automations_user" in plan, plan
+    assert "has_account_access" not in plan, plan
+    # MEMBER's own agent (100) and OWNER's two agents (200): the rows has_account_access allows.
+    assert len(_as(migrated_url, "authenticated", MEMBER, "select id from public.automations")) == 300
+
+
 # ------------------------------------------------------------------ verify, rollback
 
 
@@ -525,7 +608,8 @@ def test_rollback_of_the_module_leaves_nothing_and_applies_again(migrated_url: s
         union all
         select 'function ' || proname from pg_proc
          where pronamespace = 'public'::regnamespace
-           and proname in ('has_account_access', 'notify_automation_trigger', 'fire_lead_automations',
+           and proname in ('has_account_access', 'accessible_account_ids', 'notify_automation_trigger',
+                           'fire_lead_automations',
                            'fire_conversation_automations', 'update_automation_stats', 'cleanup_old_executions')
         union all
         select 'index ' || relname from pg_class

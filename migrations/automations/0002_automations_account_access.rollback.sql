@@ -1,6 +1,6 @@
 -- Rollback of 0002_automations_account_access: policies and authenticated grants on
 -- conversations, leads and agents (their RLS stays on, as 0001 left it: closed to API
--- roles); has_account_access(); account_members.
+-- roles); has_account_access(); accessible_account_ids(); account_members.
 -- Source: seed 004 "RLS Policies" (account membership).
 
 drop policy conversations_delete_account on public.conversations;
@@ -40,6 +40,8 @@ revoke select, insert, update, delete on public.leads from authenticated;
 revoke select, insert, update, delete on public.agents from authenticated;
 
 drop function public.has_account_access(uuid);
+
+drop function public.accessible_account_ids();
 
 revoke select, insert, update, delete on public.account_members from service_role;
 

@@ -8,6 +8,9 @@
 -- skipping rows another session has locked, so no statement scans or locks the whole
 -- table; one call stops after p_max_batches batches, so a large backlog is drained over
 -- several calls (each its own transaction) instead of one long transaction.
+-- The batch's ids are collected into an array (an InitPlan) and deleted through the
+-- primary key (e.id = any (...)); `e.id in (select ...)` was planned as a hash semi join
+-- that read the whole table once per batch (docs/decisions.md).
 -- Changes from the document: batched, returns a count, SECURITY INVOKER (the cron job and
 --   service_role already may delete) with search_path pinned to ''; execute only for
 --   service_role.
@@ -35,14 +38,14 @@ begin
 
     loop
         delete from public.automation_executions as e
-        where e.id in (
+        where e.id = any(array(
             select x.id
             from public.automation_executions as x
             where (x.status in ('completed', 'cancelled') and x.completed_at < pg_catalog.now() - interval '30 days')
                or (x.status = 'failed' and x.completed_at < pg_catalog.now() - interval '7 days')
             limit p_batch_size
             for update skip locked
-        );
+        ));
         get diagnostics v_rows = row_count;
         v_total := v_total + v_rows;
         v_batches := v_batches + 1;

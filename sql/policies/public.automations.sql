@@ -8,8 +8,12 @@
 --     for every agent of every account and lets an automation of account A use an agent of B;
 --   * the update policy repeats the agent check in WITH CHECK, so an update cannot move an
 --     automation onto another account's agent (the document checks agents on insert only);
---   * has_account_access(user_id) is called bare, not as (select ...): its argument is a
---     column of the row, so the sub-select would be a correlated SubPlan, not an InitPlan.
+--   * the document's has_account_access(user_id) is written in its set form,
+--     `user_id = any(array(select public.accessible_account_ids()))`: the array is an
+--     uncorrelated sub-select, evaluated once per statement (InitPlan) and usable as an
+--     index condition on idx_automations_user, where has_account_access(user_id) (bare or
+--     wrapped in a correlated (select ...)) runs once per row. Same rule:
+--     has_account_access is defined in terms of accessible_account_ids().
 -- Backed by idx_automations_user and the agents primary key.
 -- Included by: migrations/automations/0003_automations_tables.sql
 
@@ -18,7 +22,7 @@ alter table public.automations enable row level security;
 drop policy if exists "Users can view automations in their account" on public.automations;
 create policy "Users can view automations in their account" on public.automations
     for select to authenticated
-    using (public.has_account_access(user_id));
+    using (user_id = any(array(select public.accessible_account_ids())));
 comment on policy "Users can view automations in their account" on public.automations is
 'Select: account members can view.';
 
@@ -26,7 +30,7 @@ drop policy if exists "Users can create automations in their account" on public.
 create policy "Users can create automations in their account" on public.automations
     for insert to authenticated
     with check (
-        public.has_account_access(user_id)
+        user_id = any(array(select public.accessible_account_ids()))
         and exists (
             select 1 from public.agents as ag
             where ag.id = automations.agent_id and ag.user_id = automations.user_id
@@ -38,9 +42,9 @@ comment on policy "Users can create automations in their account" on public.auto
 drop policy if exists "Users can update automations in their account" on public.automations;
 create policy "Users can update automations in their account" on public.automations
     for update to authenticated
-    using (public.has_account_access(user_id))
+    using (user_id = any(array(select public.accessible_account_ids())))
     with check (
-        public.has_account_access(user_id)
+        user_id = any(array(select public.accessible_account_ids()))
         and exists (
             select 1 from public.agents as ag
             where ag.id = automations.agent_id and ag.user_id = automations.user_id
@@ -52,6 +56,6 @@ comment on policy "Users can update automations in their account" on public.auto
 drop policy if exists "Users can delete automations in their account" on public.automations;
 create policy "Users can delete automations in their account" on public.automations
     for delete to authenticated
-    using (public.has_account_access(user_id));
+    using (user_id = any(array(select public.accessible_account_ids())));
 comment on policy "Users can delete automations in their account" on public.automations is
 'Delete: account members can delete.';

@@ -1,6 +1,9 @@
 -- public.conversations: account members see and manage the conversations of the account's agents.
 -- Source: not listed by seed 004 (conversations is only referenced); its account is the
 --   owner of its agent, as in fire_conversation_automations ("Get account owner from agent").
+--   The account check is the set form of has_account_access(ag.user_id):
+--   `ag.user_id = any(array(select public.accessible_account_ids()))`, evaluated once per
+--   statement (docs/decisions.md).
 --   Backed by idx_conversations_agent and the agents primary key. service_role bypasses RLS.
 -- Included by: migrations/automations/0002_automations_account_access.sql
 
@@ -11,7 +14,8 @@ create policy conversations_select_account on public.conversations
     for select to authenticated
     using (exists (
         select 1 from public.agents as ag
-        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+        where ag.id = conversations.agent_id
+          and ag.user_id = any(array(select public.accessible_account_ids()))
     ));
 comment on policy conversations_select_account on public.conversations is 'Account members see the conversations of the account''s agents.';
 
@@ -20,7 +24,8 @@ create policy conversations_insert_account on public.conversations
     for insert to authenticated
     with check (exists (
         select 1 from public.agents as ag
-        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+        where ag.id = conversations.agent_id
+          and ag.user_id = any(array(select public.accessible_account_ids()))
     ));
 comment on policy conversations_insert_account on public.conversations is 'Account members open conversations on the account''s agents.';
 
@@ -29,11 +34,13 @@ create policy conversations_update_account on public.conversations
     for update to authenticated
     using (exists (
         select 1 from public.agents as ag
-        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+        where ag.id = conversations.agent_id
+          and ag.user_id = any(array(select public.accessible_account_ids()))
     ))
     with check (exists (
         select 1 from public.agents as ag
-        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+        where ag.id = conversations.agent_id
+          and ag.user_id = any(array(select public.accessible_account_ids()))
     ));
 comment on policy conversations_update_account on public.conversations is 'Account members update the account''s conversations and cannot move them to an agent they cannot access.';
 
@@ -42,6 +49,7 @@ create policy conversations_delete_account on public.conversations
     for delete to authenticated
     using (exists (
         select 1 from public.agents as ag
-        where ag.id = conversations.agent_id and public.has_account_access(ag.user_id)
+        where ag.id = conversations.agent_id
+          and ag.user_id = any(array(select public.accessible_account_ids()))
     ));
 comment on policy conversations_delete_account on public.conversations is 'Account members delete the account''s conversations.';

@@ -1,0 +1,42 @@
+-- public.accessible_account_ids(): the accounts the current user may act for, as a set.
+-- Source: seed 004 "RLS Policies" ("Account members can view/create/update/delete"); the
+--   set form of the document's has_account_access(user_id) (docs/decisions.md).
+-- An account is identified by its owner's user id. Returns the caller's own id
+-- (auth.uid()) and every account_id the caller is listed for in public.account_members;
+-- nothing for anon or when there is no JWT subject. No duplicates (account_members has
+-- primary key (account_id, user_id) and account_id <> user_id).
+-- This is the account model's one rule: has_account_access(uuid) is defined in terms of
+-- it, and the policies in sql/policies/ use it as
+--   user_id = any(array(select public.accessible_account_ids()))
+-- which PostgreSQL evaluates once per statement (an InitPlan) and which can be an index
+-- condition, where a per-row has_account_access(user_id) call is evaluated for every row.
+-- An app that brings its own account model replaces this function (and keeps
+-- has_account_access consistent with it).
+-- SECURITY DEFINER so the lookup does not depend on the caller's view of account_members
+-- (which has RLS); search_path pinned to '' and every name schema-qualified.
+-- Depends on: auth.uid() (platform), public.account_members (0002_automations_account_access).
+-- Included by: migrations/automations/0002_automations_account_access.sql
+
+create or replace function public.accessible_account_ids()
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+rows 10
+as $$
+    select s.account_id
+    from (select auth.uid() as account_id) as s
+    where s.account_id is not null
+    union all
+    select m.account_id
+    from public.account_members as m
+    where m.user_id = (select auth.uid());
+$$;
+
+comment on function public.accessible_account_ids() is
+'The accounts the current user (auth.uid()) may act for: their own and those they are a member of (public.account_members). Use as user_id = any(array(select public.accessible_account_ids())).';
+
+revoke execute on function public.accessible_account_ids() from public, anon, authenticated;
+
+grant execute on function public.accessible_account_ids() to authenticated, service_role;
