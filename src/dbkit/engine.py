@@ -476,18 +476,23 @@ def _set_timeouts(session: _Session) -> None:
 
 
 def _apply_one(session: _Session, migration: Migration) -> None:
-    expanded = migration.expanded()
+    _run_and_record(session, migration, migration.expanded(), _record_applied)
+
+
+def _run_and_record(session: _Session, migration: Migration, expanded: ExpandedSql,
+                    record: Callable[[psycopg.Connection[Any], Migration], None]) -> None:
+    """Run one direction of a migration; its effects and its record commit together."""
     conn = session.conn
     if not migration.transactional:
         _run_statements_outside_transaction(session, expanded, migration.id)
         with conn.transaction():
-            _record_applied(conn, migration)
+            record(conn, migration)
         return
     try:
         with conn.transaction():
             _set_timeouts(session)
             _execute(conn, expanded, migration.id)
-            _record_applied(conn, migration)
+            record(conn, migration)
     except psycopg.Error as exc:
         raise _migration_failed(exc, expanded, migration.id, session) from None
 
@@ -657,20 +662,7 @@ def _probe_data_loss(session: _Session, ordered: list[Migration]) -> None:
 
 
 def _rollback_one(session: _Session, migration: Migration) -> None:
-    conn = session.conn
-    expanded = migration.expanded_rollback()
-    if not migration.transactional:
-        _run_statements_outside_transaction(session, expanded, migration.id)
-        with conn.transaction():
-            _record_rolled_back(conn, migration)
-        return
-    try:
-        with conn.transaction():
-            _set_timeouts(session)
-            _execute(conn, expanded, migration.id)
-            _record_rolled_back(conn, migration)
-    except psycopg.Error as exc:
-        raise _migration_failed(exc, expanded, migration.id, session) from None
+    _run_and_record(session, migration, migration.expanded_rollback(), _record_rolled_back)
 
 
 def _refuse_data_loss(session: _Session, migration: Migration, expanded: ExpandedSql) -> None:
