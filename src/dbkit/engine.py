@@ -498,7 +498,7 @@ def _run_and_record(session: _Session, migration: Migration, expanded: ExpandedS
 
 
 def _reapply_file(session: _Session, owner: Migration, inc: Include) -> None:
-    expanded = ExpandedSql(text=inc.file.text, segments=_whole_file(inc))
+    expanded = inc.expanded()
     try:
         with session.conn.transaction():
             _set_timeouts(session)
@@ -506,12 +506,6 @@ def _reapply_file(session: _Session, owner: Migration, inc: Include) -> None:
             _record_file(session.conn, owner, inc)
     except psycopg.Error as exc:
         raise _migration_failed(exc, expanded, owner.id, session) from None
-
-
-def _whole_file(inc: Include) -> tuple[Any, ...]:
-    from dbkit.project import Segment
-
-    return (Segment(1, max(len(inc.file.text.splitlines()), 1), inc.file.name, 1),)
 
 
 def _execute(conn: psycopg.Connection[Any], expanded: ExpandedSql, migration_id: str) -> None:

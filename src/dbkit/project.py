@@ -45,6 +45,10 @@ class Include:
     file: SourceFile
     line: int  # where the include directive stands in the migration
 
+    def expanded(self) -> ExpandedSql:
+        """The file alone, as re-applied when its content changed."""
+        return _expand(self.file, ())
+
 
 @dataclass(frozen=True)
 class Segment:
