@@ -326,3 +326,13 @@ def test_status_says_when_pg_cron_is_missing_so_nothing_is_scheduled(migrated_ur
     assert "pg_cron: not installed in this database — no job is scheduled" in result.stdout
     as_json = run_dbkit("status", "--format", "json", url=migrated_url)
     assert '"cron_jobs": null' in as_json.stdout
+
+
+def test_readme_and_python_files_in_a_module_folder_are_not_migrations(empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("m", 1)
+    files["migrations/m/README.md"] = "# notes\n"
+    files["migrations/m/__init__.py"] = "raise SystemExit('yoyo would run this as a migration')\n"
+    project = write_project(tmp_path, files)
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert _records(empty_url) == [("0001_m_t1", 1)]
