@@ -1,18 +1,20 @@
 """Benchmark: cost of the automations and automation_executions SELECT policies by form.
 
-    has_account_access(user_id)                  bare call, evaluated per row (the old module form)
-    (select has_account_access(user_id))         wrapped: a correlated SubPlan, still per row
-    user_id in (<uid> + memberships sub-select)  set form inlining the membership table
-    user_id = any (array(select accessible_account_ids()))
-                                                 the module's form: the account model's set
-                                                 function, an InitPlan once per statement
+    module   the policy as the module installs it, read from pg_policy at start (so it
+             cannot drift from the module; at commit 6552b13:
+             user_id = any (array(select accessible_account_ids())), an InitPlan once per
+             statement)
+    bare     has_account_access(user_id): evaluated per row (the previous module form)
+    wrapped  (select has_account_access(user_id)): a correlated SubPlan, still per row
+    set      user_id in (<uid> + memberships sub-select): the membership table inlined
 
-and for automation_executions the document's uncorrelated form against the EXISTS ones
-(each with the automations SELECT policy in the matching form, since it applies inside):
+and for automation_executions the installed form against the document's uncorrelated form
+and the previous module's EXISTS (each with the automations SELECT policy in the matching
+form, since it applies inside):
 
-    automation_id in (select id from automations where has_account_access(user_id))   (document)
-    exists (... a.id = automation_id and has_account_access(a.user_id))               (old module)
-    exists (... a.id = automation_id and a.user_id = any (array(select accessible_account_ids())))
+    module   as installed (at 6552b13: exists (... a.user_id = any (array(select accessible_account_ids()))))
+    doc_in   automation_id in (select id from automations where has_account_access(user_id))   (document)
+    exists   exists (... a.id = automation_id and has_account_access(a.user_id))               (previous module)
 
 Usage:  python bench/automations_rls.py --database-url postgresql://postgres@127.0.0.1:5432/db
 The database must have the automations module applied. Everything (seed rows, the swapped
@@ -30,23 +32,22 @@ from typing import Any
 import psycopg
 
 POLICY = '"Users can view automations in their account"'
+# "module" is filled in from pg_policy by main(), before any policy is swapped.
 FORMS = {
+    "module": "",
     "bare": "public.has_account_access(user_id)",
     "wrapped": "(select public.has_account_access(user_id))",
     "set": ("user_id = (select auth.uid()) or user_id in "
             "(select m.account_id from public.account_members as m where m.user_id = (select auth.uid()))"),
-    "array": "user_id = any (array(select public.accessible_account_ids()))",
 }
 EXEC_POLICY = '"Users can view executions for their automations"'
 # form name -> (executions policy, automations SELECT policy form in force while it runs)
 EXEC_FORMS = {
+    "module": ("", "module"),
     "doc_in": ("automation_id in (select id from public.automations "
                "where public.has_account_access(user_id))", "bare"),
     "exists": ("exists (select 1 from public.automations as a "
                "where a.id = automation_executions.automation_id and public.has_account_access(a.user_id))", "bare"),
-    "ex_array": ("exists (select 1 from public.automations as a "
-                 "where a.id = automation_executions.automation_id "
-                 "and a.user_id = any (array(select public.accessible_account_ids())))", "array"),
 }
 EXEC_QUERIES = {
     "executions_of_one": ("select id, status from public.automation_executions where automation_id = "
@@ -84,6 +85,18 @@ QUERIES = {
 }
 
 
+POLICY_QUAL = """select pg_catalog.pg_get_expr(p.polqual, p.polrelid) from pg_catalog.pg_policy as p
+where p.polname = %s and p.polrelid = %s::regclass"""
+
+
+def _installed(cur: psycopg.Cursor[Any], policy: str, table: str) -> str:
+    cur.execute(POLICY_QUAL, (policy.strip('"'), table))
+    row = cur.fetchone()
+    if row is None:
+        raise SystemExit(f"policy {policy} on {table} is not installed")
+    return str(row[0])
+
+
 def _exec_ms(cur: psycopg.Cursor[Any], query: str) -> tuple[float, int]:
     cur.execute("explain (analyze, format text) " + query)
     lines = [row[0] for row in cur.fetchall()]
@@ -111,6 +124,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with psycopg.connect(args.database_url) as conn, conn.cursor() as cur:
+        FORMS["module"] = _installed(cur, POLICY, "public.automations")
+        EXEC_FORMS["module"] = (_installed(cur, EXEC_POLICY, "public.automation_executions"), "module")
         params = {"accounts": args.accounts, "per_account": args.per_account, "owner": OWNER, "member": MEMBER}
         for statement in filter(str.strip, SEED.split(";")):
             cur.execute(statement, params)

@@ -239,16 +239,20 @@ def plan_nodes(plan_text: str) -> list[tuple[str, int]]:
 
 def summarize_plans(plans: Sequence[str]) -> str:
     """One table cell for the plans of a call (nested ones included): each distinct node once,
-    scans with the most rows any of the plans read through them: 'Hash Join; Seq Scan t (1,000 rows)'."""
+    scans with the most rows any one plan read through them (summed over that plan's nodes
+    scanning the same index, e.g. the arms of a UNION ALL): 'Hash Join; Seq Scan t (1,000 rows)'.
+    EXPLAIN rounds rows per loop, so a scan repeated in many loops is approximate."""
     order: list[str] = []
     rows: dict[str, int] = {}
     for plan in plans:
+        in_plan: dict[str, int] = {}
         for label, n in plan_nodes(plan):
             if label not in rows:
                 order.append(label)
                 rows[label] = n
-            else:
-                rows[label] = max(rows[label], n)
+            in_plan[label] = n if n < 0 or label not in in_plan else in_plan[label] + n
+        for label, n in in_plan.items():
+            rows[label] = max(rows[label], n)
     parts = [label if rows[label] < 0 else f"{label} ({rows[label]:,} rows)" for label in order]
     return "; ".join(parts) if parts else "(no table scan)"
 

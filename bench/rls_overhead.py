@@ -4,9 +4,12 @@
 automations (1000 accounts x 100; every user is also a member of one other account).
 Each query runs as `authenticated` with request.jwt.claims set (RLS applies) and as the
 table owner (postgres, RLS not applied), where the owner's query states the same filter
-explicitly, so both return the same rows. strategy_watchlists also runs with its SELECT
-policy rewritten to call bare auth.uid() instead of (select auth.uid()) (in this
-benchmark's own database only) to show what the InitPlan wrapper buys.
+explicitly, so both return the same rows. The first table uses the policies the modules
+install. The second compares policy forms: the module's current one (read from pg_policy,
+so it is whatever the module installs today) against the previous module form (EXISTS
+with (select auth.uid())) and the seed's bare auth.uid(), each swapped in with ALTER
+POLICY in this benchmark's own database; the installed definitions are put back at the
+end.
 
 Usage: python bench/rls_overhead.py   (starts its own throwaway cluster)
 """
@@ -85,12 +88,25 @@ WATCHLIST_POLICY = "strategy_watchlists_select_own"
 NOTIFICATIONS_POLICY = "notifications_select_own"
 UNREAD = "select count(*) from public.notifications where read = false"
 NO_INDEX = "set enable_indexscan = off; set enable_bitmapscan = off"
+# Previous module form of strategy_watchlists_select_own (before commit 8a99ea9), and the
+# same with the seed's bare auth.uid(). The module's current form is read from the catalog.
 BARE = ("exists (select 1 from public.workflow_sessions as ws "
         "where ws.id = strategy_watchlists.workflow_id and ws.user_id = auth.uid())")
-ARRAY = ("workflow_id = any (array(select ws.id from public.workflow_sessions as ws "
-         "where ws.user_id = (select auth.uid())))")
 WRAPPED = ("exists (select 1 from public.workflow_sessions as ws "
            "where ws.id = strategy_watchlists.workflow_id and ws.user_id = (select auth.uid()))")
+
+POLICY_QUAL = """select pg_catalog.pg_get_expr(p.polqual, p.polrelid) from pg_catalog.pg_policy as p
+where p.polname = %s and p.polrelid = %s::regclass"""
+
+
+def _installed(url: str, policy: str, table: str) -> str:
+    """The USING expression of a policy as the module installed it."""
+    with connect(url) as conn:
+        row = conn.execute(POLICY_QUAL, (policy, table)).fetchone()
+    if row is None:
+        raise RuntimeError(f"policy {policy} on {table} is not installed")
+    return str(row[0])
+
 
 HEADERS = ["query", "run as", "rows", "n", "p50 ms", "p95 ms", "plan (scans)"]
 
@@ -141,20 +157,25 @@ def run(c: Cluster, n: int = 100, other: bool = True) -> list[Section]:
         section.rows.append([name, "authenticated (RLS), jit off"]
                             + _measure(url, user_q, params, as_user=True, n=n, jit=False))
         section.rows.append([name, "owner (no RLS)"] + _measure(url, owner_q, params, as_user=False, n=n))
+    current_watchlist = _installed(url, WATCHLIST_POLICY, "public.strategy_watchlists")
+    current_notifications = _installed(url, NOTIFICATIONS_POLICY, "public.notifications")
     uid_section = Section(
-        "RLS policy forms: (select auth.uid()) as the modules write it, bare auth.uid(), and an array form",
+        "RLS policy forms: the module's current form against the previous one and bare auth.uid()",
         ["table: query", "policy form", "rows", "n", "p50 ms", "p95 ms", "plan (scans)"],
         note=("Each policy is swapped with ALTER POLICY in this benchmark's database only; jit at its default "
-              "(on). strategy_watchlists forms: the module's EXISTS with (select auth.uid()), the same EXISTS "
-              "with bare auth.uid(), and workflow_id = any(array(select id from workflow_sessions where "
-              "user_id = (select auth.uid()))), which is not in the module. notifications: 100,000 rows over "
-              "1000 users, policy user_id = auth.uid(); 'per-row path' disables index and bitmap scans so the "
-              "policy is evaluated as a filter on every row, as happens whenever it cannot be an index condition."),
+              "(on). strategy_watchlists: the module's current SELECT policy as installed ("
+              f"`{' '.join(current_watchlist.split())}`), the previous module form (EXISTS with (select auth.uid()), before "
+              "commit 8a99ea9) and the same EXISTS with bare auth.uid() (the seed's text). notifications: "
+              f"100,000 rows over 1000 users, the module's policy (`{' '.join(current_notifications.split())}`) "
+              "against bare "
+              "auth.uid(); 'per-row path' disables index and bitmap scans so the policy is evaluated as a "
+              "filter on every row, as happens whenever it cannot be an index condition."),
     )
-    forms = (("EXISTS, (select auth.uid())", WRAPPED, "user_id = (select auth.uid())"),
-             ("EXISTS, bare auth.uid()", BARE, "user_id = auth.uid()"),
-             ("any(array(...)) (proposal)", ARRAY, ""))
-    for form, watchlist_expr, notifications_expr in forms:
+    # (label, watchlist policy, notifications label, notifications policy or "" to skip)
+    forms = (("module's current form", current_watchlist, "module's current form", current_notifications),
+             ("previous form: EXISTS, (select auth.uid())", WRAPPED, "", ""),
+             ("EXISTS, bare auth.uid()", BARE, "bare auth.uid()", "user_id = auth.uid()"))
+    for form, watchlist_expr, notifications_form, notifications_expr in forms:
         with connect(url) as conn:
             conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({watchlist_expr})")
             if notifications_expr:
@@ -165,14 +186,13 @@ def run(c: Cluster, n: int = 100, other: bool = True) -> list[Section]:
                                     + _measure(url, user_q, params, as_user=True, n=n))
         if not notifications_expr:
             continue
-        uid_section.rows.append(["notifications: count unread (index on user_id)", form.split(", ")[-1]]
+        uid_section.rows.append(["notifications: count unread (index on user_id)", notifications_form]
                                 + _measure(url, UNREAD, (), as_user=True, n=n))
-        uid_section.rows.append(["notifications: count unread, per-row path", form.split(", ")[-1]]
+        uid_section.rows.append(["notifications: count unread, per-row path", notifications_form]
                                 + _measure(url, UNREAD, (), as_user=True, n=n, setup=NO_INDEX))
-    with connect(url) as conn:
-        conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({WRAPPED})")
-        conn.execute(f"alter policy {NOTIFICATIONS_POLICY} on public.notifications using "
-                     "(user_id = (select auth.uid()))")
+    with connect(url) as conn:  # put the installed definitions back
+        conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({current_watchlist})")
+        conn.execute(f"alter policy {NOTIFICATIONS_POLICY} on public.notifications using ({current_notifications})")
     c.drop("bench_rls")
     sections = [section, uid_section]
     if other:
@@ -195,8 +215,13 @@ def _automations_forms(c: Cluster) -> Section | None:
     section = Section(
         "automations SELECT policy forms (bench/automations_rls.py, --repeat 3)",
         ["output"],
-        note=("Server-side execution time (median of EXPLAIN ANALYZE runs) of the automations SELECT policy "
-              "as has_account_access(user_id), (select has_account_access(user_id)) and a set form."),
+        note=("Server-side execution time (median of EXPLAIN ANALYZE runs), as a member of one account. "
+              "automations SELECT policy: 'module' is the policy as installed (read from pg_policy; today "
+              "user_id = any(array(select accessible_account_ids()))), 'bare' the previous module form "
+              "has_account_access(user_id), 'wrapped' (select has_account_access(user_id)), 'set' the "
+              "membership table inlined. automation_executions SELECT policy: 'module' as installed, "
+              "'exists' the previous module form (EXISTS ... has_account_access(a.user_id)), 'doc_in' the "
+              "document's IN form."),
     )
     text = result.stdout if result.returncode == 0 else f"failed (exit {result.returncode}): {result.stderr[-500:]}"
     section.raw = text.rstrip()
