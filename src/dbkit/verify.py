@@ -33,6 +33,7 @@ from psycopg.adapt import Loader
 
 import dbkit
 from dbkit import catalog as cat
+from dbkit import engine
 from dbkit import expectations as exp
 from dbkit.config import TRACKING_SCHEMA, Settings
 from dbkit.errors import ConnectionFailed
@@ -807,8 +808,6 @@ def _drift(runners: dict[str, _Runner], mods: list[exp.ModuleExpectations], c: c
 def _migration_checks(settings: Settings, module: str | None, selected: set[str],
                       runners: dict[str, _Runner]) -> str:
     """Pending migrations fail; edited applied migrations and changed files warn. Returns a summary line."""
-    from dbkit import engine  # late: the engine imports yoyo
-
     started = time.perf_counter()
     return _status_to_checks(engine.status(settings, module=module), selected, runners, started)
 
@@ -859,11 +858,8 @@ def _status_to_checks(status: Any, selected: set[str], runners: dict[str, _Runne
 
 
 def connect(settings: Settings) -> psycopg.Connection[Any]:
-    target = settings.require_database()
-    try:
-        return psycopg.connect(target.conninfo(application_name="dbkit verify"), autocommit=False)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(_first_line(exc), target=target.describe()) from None
+    """The engine's connection (one-line, masked connection errors), in transaction mode."""
+    return engine.connect(settings.require_database(), autocommit=False)
 
 
 def _first_line(exc: BaseException) -> str:
