@@ -37,6 +37,7 @@ from dbkit import engine
 from dbkit import expectations as exp
 from dbkit.config import TRACKING_SCHEMA, Settings
 from dbkit.errors import ConnectionFailed
+from dbkit.project import load_project
 
 Status = Literal["pass", "fail", "warn", "skipped"]
 STATUSES: tuple[Status, ...] = ("fail", "warn", "pass", "skipped")
@@ -888,8 +889,6 @@ def verify(
     migration_status: bool = True,
 ) -> VerifyReport:
     """Run every check of every module (or of ``module``) against the live database."""
-    from dbkit.project import load_project  # late: project imports yoyo
-
     project = load_project(settings)
     if module is not None:
         project.module(module)  # InputError for an unknown module
