@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from click.testing import CliRunner
 
 from dbkit.cli.main import cli
@@ -84,3 +85,18 @@ def table_migrations(module: str, count: int, *, sleep: float = 0.0, prefix: str
         )
         files[f"migrations/{module}/{stem}.rollback.sql"] = f"drop table public.{prefix}{module}_t{n};\n"
     return files
+
+
+def row_counts_and_sequences(url: str) -> tuple[dict[str, int], dict[str, int | None]]:
+    """Every user table's row count and every sequence's last value: what a read-only tool must not change."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        counts: dict[str, int] = {}
+        for (table,) in conn.execute(
+            "select format('%I.%I', schemaname, tablename) from pg_tables "
+            "where schemaname not in ('pg_catalog', 'information_schema') order by 1"
+        ).fetchall():
+            row = conn.execute(f"select count(*) from {table}").fetchone()
+            counts[table] = row[0] if row else -1
+        seqs = {name: value for name, value in conn.execute(
+            "select format('%I.%I', schemaname, sequencename), last_value from pg_sequences")}
+    return counts, seqs

@@ -22,7 +22,7 @@ from dbkit import engine
 from dbkit.config import load_settings
 from dbkit.errors import InputError
 from dbkit.verify import Check, VerifyReport, verify
-from helpers import REPO_ROOT, run_dbkit
+from helpers import REPO_ROOT, run_dbkit, row_counts_and_sequences
 
 MIGRATION = """\
 -- Demo schema: items owned by users and a settings table with one seed row.
@@ -571,17 +571,7 @@ def test_verify_changes_no_rows_and_documents_sequence_use(demo: tuple[Path, str
     root, url = demo
 
     def state() -> tuple[dict[str, int], dict[str, int | None]]:
-        with psycopg.connect(url, autocommit=True) as conn:
-            counts = {}
-            for (table,) in conn.execute(
-                "select format('%I.%I', schemaname, tablename) from pg_tables "
-                "where schemaname not in ('pg_catalog', 'information_schema') order by 1"
-            ).fetchall():
-                row = conn.execute(f"select count(*) from {table}").fetchone()
-                counts[table] = row[0] if row else -1
-            seqs = {name: value for name, value in conn.execute(
-                "select format('%I.%I', schemaname, sequencename), last_value from pg_sequences")}
-        return counts, seqs
+        return row_counts_and_sequences(url)
 
     real_user = "5a7e0000-0000-4000-8000-000000000001"  # production-like data, not verify's fixed users
     sql(url, f"insert into auth.users (id) values ('{real_user}')")

@@ -12,7 +12,7 @@ import pytest
 
 from dbkit.config import load_settings
 from dbkit.verify import verify
-from helpers import REPO_ROOT, run_dbkit
+from helpers import REPO_ROOT, run_dbkit, row_counts_and_sequences
 
 MODULES = sorted(p.name for p in (REPO_ROOT / "migrations").iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
@@ -40,17 +40,7 @@ def test_full_verify_changes_no_rows_and_advances_only_sequences_of_tables_it_wr
     from dbkit.verify import load_expectations
 
     def state() -> tuple[dict[str, int], dict[str, int | None]]:
-        with psycopg.connect(migrated_url, autocommit=True) as conn:
-            counts: dict[str, int] = {}
-            for (table,) in conn.execute(
-                "select format('%I.%I', schemaname, tablename) from pg_tables "
-                "where schemaname not in ('pg_catalog', 'information_schema') order by 1"
-            ).fetchall():
-                row = conn.execute(f"select count(*) from {table}").fetchone()
-                counts[table] = row[0] if row else -1
-            seqs = {name: value for name, value in conn.execute(
-                "select format('%I.%I', schemaname, sequencename), last_value from pg_sequences")}
-        return counts, seqs
+        return row_counts_and_sequences(migrated_url)
 
     settings = load_settings(REPO_ROOT, database_url=migrated_url)
     counts_before, seqs_before = state()
