@@ -154,3 +154,39 @@ def test_load_names_the_file_it_could_not_decode(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe")
     with pytest.raises(InputError, match="expectations.toml: file is not valid UTF-8"):
         exp.load(path, module="demo", display="migrations/demo/expectations.toml")
+
+
+def test_a_change_check_file_adds_only_hand_written_checks() -> None:
+    base = parse('[[rows]]\nid = "demo.a"\nsource = "s"\nquery = "select 1"\nexpect = [["1"]]\n')
+    ids = {"demo.a"}
+    rows, behaviour, rls, plans = exp.parse_checks(
+        '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect = [["1"]]\n',
+        path="migrations/demo/0002_x.verify.toml", ids=ids)
+    assert [b.id for b in behaviour] == ["demo.b"] and not (rows or rls or plans)
+    assert base.rows[0].id == "demo.a"
+    with pytest.raises(InputError, match=r"0002_x.verify.toml: unknown key 'tables' at top level"):
+        exp.parse_checks('[tables."demo.t"]\nsource = "s"\n', path="migrations/demo/0002_x.verify.toml", ids=set())
+    with pytest.raises(InputError, match="duplicate check id 'demo.a'"):
+        exp.parse_checks('[[rows]]\nid = "demo.a"\nsource = "s"\nquery = "select 1"\nexpect = []\n',
+                         path="migrations/demo/0002_x.verify.toml", ids=ids)
+
+
+def test_change_check_files_merge_into_their_module_and_must_sit_beside_a_migration(tmp_path: Path) -> None:
+    from dbkit.config import load_settings
+    from dbkit.project import load_project
+    from dbkit.verify import load_expectations
+
+    module = tmp_path / "migrations" / "demo"
+    module.mkdir(parents=True)
+    (tmp_path / "sql").mkdir()
+    (module / "0001_demo_base.sql").write_text("create table demo.t (id int);\n")
+    (module / "0001_demo_base.rollback.sql").write_text("drop table demo.t;\n")
+    (module / "expectations.toml").write_text(HEADER)
+    (module / "0001_demo_base.verify.toml").write_text(
+        '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect = [["1"]]\n')
+    settings = load_settings(tmp_path)
+    mods, missing = load_expectations(load_project(settings))
+    assert missing == [] and [b.id for b in mods[0].behaviour] == ["demo.b"]
+    (module / "0002_gone.verify.toml").write_text("")
+    with pytest.raises(InputError, match="0002_gone.verify.toml: check file has no migration 0002_gone.sql"):
+        load_expectations(load_project(settings))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,10 @@ _TOP_KEYS = {
     "module", "tables", "indexes", "constraints", "policies", "functions", "triggers",
     "cron", "rows", "behaviour", "rls", "plans",
 }
+# A change's own checks (``NNNN_name.verify.toml`` beside the migration) hold only what
+# the SQL cannot say: the documents' queries, behaviour, the RLS matrix and plans.
+CHECK_KEYS = {"rows", "behaviour", "rls", "plans"}
+CHECK_FILE_SUFFIX = ".verify.toml"
 
 
 class _Reader:
@@ -250,17 +254,22 @@ def _check_id(path: str, where: str, value: str, seen: set[str]) -> None:
     seen.add(value)
 
 
-def parse(text: str, *, path: str, module: str | None = None) -> ModuleExpectations:
-    """Parse and validate one expectations document. ``path`` names it in errors."""
+def _toml(text: str, path: str, allowed: set[str]) -> dict[str, Any]:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML ({exc})", path=path) from None
-    unknown = sorted(set(doc) - _TOP_KEYS)
+    unknown = sorted(set(doc) - allowed)
     if unknown:
         raise InputError(
-            f"unknown key {unknown[0]!r} at top level; allowed: {', '.join(sorted(_TOP_KEYS))}", path=path
+            f"unknown key {unknown[0]!r} at top level; allowed: {', '.join(sorted(allowed))}", path=path
         )
+    return doc
+
+
+def parse(text: str, *, path: str, module: str | None = None) -> ModuleExpectations:
+    """Parse and validate one expectations document. ``path`` names it in errors."""
+    doc = _toml(text, path, _TOP_KEYS)
     if "module" not in doc:
         raise InputError("missing [module] table (name, documents, schemas)", path=path)
     m = _Reader(path, "[module]", doc["module"], {"name", "documents", "schemas"}, {"name", "schemas"})
@@ -360,7 +369,31 @@ def parse(text: str, *, path: str, module: str | None = None) -> ModuleExpectati
         r = _Reader(path, f"[cron.{key!r}]", entry, {"source", "schedule", "command"}, {"source", "schedule", "command"})
         cron.append(CronExp(key, r.req_str("source"), r.req_str("schedule"), r.req_str("command")))
 
-    ids: set[str] = set()
+    rows, behaviour, rls, plans = _checks(path, doc, set())
+    return ModuleExpectations(
+        name=name,
+        path=path,
+        documents=m.str_list("documents") or (),
+        schemas=schemas,
+        tables=tuple(tables),
+        indexes=tuple(indexes),
+        constraints=tuple(constraints),
+        policies=tuple(policies),
+        functions=tuple(functions),
+        triggers=tuple(triggers),
+        cron=tuple(cron),
+        rows=rows,
+        behaviour=behaviour,
+        rls=rls,
+        plans=plans,
+    )
+
+
+_Checks = tuple[tuple[RowsExp, ...], tuple[BehaviourExp, ...], tuple[RlsExp, ...], tuple[PlanExp, ...]]
+
+
+def _checks(path: str, doc: Mapping[str, Any], ids: set[str]) -> _Checks:
+    """The hand-written check sections of a document; ``ids`` collects check ids (unique per module)."""
     rows: list[RowsExp] = []
     for i, entry in enumerate(_array(path, doc, "rows")):
         where = f"[[rows]] #{i + 1}"
@@ -418,32 +451,42 @@ def parse(text: str, *, path: str, module: str | None = None) -> ModuleExpectati
         _check_id(path, where, r.req_str("id"), ids)
         plans.append(PlanExp(entry["id"], r.req_str("source"), r.get_str("setup"), r.req_str("query"), r.req_str("uses_index")))
 
-    return ModuleExpectations(
-        name=name,
-        path=path,
-        documents=m.str_list("documents") or (),
-        schemas=schemas,
-        tables=tuple(tables),
-        indexes=tuple(indexes),
-        constraints=tuple(constraints),
-        policies=tuple(policies),
-        functions=tuple(functions),
-        triggers=tuple(triggers),
-        cron=tuple(cron),
-        rows=tuple(rows),
-        behaviour=tuple(behaviour),
-        rls=tuple(rls),
-        plans=tuple(plans),
-    )
+    return tuple(rows), tuple(behaviour), tuple(rls), tuple(plans)
+
+
+def parse_checks(text: str, *, path: str, ids: set[str]) -> _Checks:
+    """Parse one change's ``NNNN_name.verify.toml``: only rows, behaviour, rls and plans."""
+    return _checks(path, _toml(text, path, CHECK_KEYS), ids)
+
+
+def with_change_checks(base: ModuleExpectations, files: list[tuple[Path, str]]) -> ModuleExpectations:
+    """``base`` plus the checks of each ``(path, display name)`` change file, in file order."""
+    ids = {x.id for x in base.rows} | {x.id for x in base.behaviour} | {x.id for x in base.plans}
+    tables = {x.table for x in base.rls}
+    rows, behaviour, rls, plans = list(base.rows), list(base.behaviour), list(base.rls), list(base.plans)
+    for path, name in files:
+        r, b, t, p = parse_checks(_read(path, name), path=name, ids=ids)
+        for entry in t:
+            if entry.table in tables:
+                raise InputError(f"[rls.{entry.table!r}] is declared twice in module {base.name}", path=name)
+            tables.add(entry.table)
+        rows += r
+        behaviour += b
+        rls += t
+        plans += p
+    return replace(base, rows=tuple(rows), behaviour=tuple(behaviour), rls=tuple(rls), plans=tuple(plans))
+
+
+def _read(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("file is not valid UTF-8", path=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read expectations file ({exc.strerror})", path=name) from None
 
 
 def load(path: Path, *, module: str | None = None, display: str | None = None) -> ModuleExpectations:
     """Read one expectations file; ``display`` is the name used in messages."""
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("file is not valid UTF-8", path=name) from None
-    except OSError as exc:
-        raise InputError(f"cannot read expectations file ({exc.strerror})", path=name) from None
-    return parse(text, path=name, module=module)
+    return parse(_read(path, name), path=name, module=module)

@@ -36,7 +36,7 @@ from dbkit import catalog as cat
 from dbkit import engine
 from dbkit import expectations as exp
 from dbkit.config import TRACKING_SCHEMA, Settings
-from dbkit.errors import ConnectionFailed
+from dbkit.errors import ConnectionFailed, InputError
 from dbkit.project import load_project
 
 Status = Literal["pass", "fail", "warn", "skipped"]
@@ -877,8 +877,22 @@ def load_expectations(project: Any) -> tuple[list[exp.ModuleExpectations], list[
         if not path.is_file():
             missing.append(module.name)
             continue
-        loaded.append(exp.load(path, module=module.name, display=project.settings.relative(path)))
+        base = exp.load(path, module=module.name, display=project.settings.relative(path))
+        loaded.append(exp.with_change_checks(base, _change_check_files(project.settings, module)))
     return loaded, missing
+
+
+def _change_check_files(settings: Settings, module: Any) -> list[tuple[Any, str]]:
+    """``NNNN_name.verify.toml`` files of a module, each beside the migration it checks."""
+    ids = {m.id for m in module.migrations}
+    found = []
+    for path in sorted(module.path.glob("*" + exp.CHECK_FILE_SUFFIX)):
+        stem = path.name[: -len(exp.CHECK_FILE_SUFFIX)]
+        if stem not in ids:
+            raise InputError(f"check file has no migration {stem}.sql beside it in module {module.name}",
+                             path=settings.relative(path))
+        found.append((path, settings.relative(path)))
+    return found
 
 
 def verify(
