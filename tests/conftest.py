@@ -57,3 +57,11 @@ def empty_url(server: Server) -> Iterator[str]:
     name = f"e_{uuid.uuid4().hex[:12]}"
     with _janitor(server, name):
         yield server.url(name)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshots(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The catalog snapshots of the demo project (tests/demo_project.py), generated once per session."""
+    from demo_project import generate_snapshots
+
+    return generate_snapshots(server, tmp_path_factory.mktemp("demo-snapshot"))

@@ -565,7 +565,7 @@ def test_unfiltered_automations_list_computes_accounts_once_and_uses_the_user_in
 
 
 def _verify(url: str) -> tuple[int, dict[str, str]]:
-    result = run_dbkit("verify", "--module", MODULE, "--format", "json", url=url)
+    result = run_dbkit("verify", "--module", MODULE, "--format", "json", "--with-writes", url=url)
     report = json.loads(result.stdout)
     checks = report["checks"] if "checks" in report else [c for m in report["modules"] for c in m["checks"]]
     return result.exit_code, {c["id"]: c["status"] for c in checks}

@@ -181,7 +181,7 @@ def test_verify_fails_when_an_object_is_removed_by_hand(empty_url: str, damage: 
     assert run_dbkit("apply", "--module", MODULE, url=empty_url).exit_code == 0
     with connect(empty_url) as conn:
         conn.execute(damage)
-    failed = failed_checks(empty_url, "--catalog-only")
+    failed = failed_checks(empty_url)
     assert check_id in {c["id"] for c in failed}
 
 

@@ -17,14 +17,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from dbkit import engine
+from dbkit import engine, inspect
 from dbkit.config import DatabaseTarget, Settings
 from dbkit.ephemeral import Server, ephemeral_postgres
 from dbkit.errors import DbkitError
 from dbkit.roundtrip import compare, snapshot
+from dbkit.project import load_project
+from dbkit.snapshot import Generated, generate, load_all, unexplained
 from dbkit.verify import VerifyReport, verify
 
 CI_DATABASE = "dbkit_ci"
+
 
 @dataclass(frozen=True)
 class CiStep:
@@ -46,13 +49,8 @@ class CiResult:
 
 
 def leftover_objects(conn: psycopg.Connection[Any]) -> dict[str, str]:
-    """Every user object (the round-trip snapshot) plus pg_cron jobs, which live in rows."""
-    objects = snapshot(conn)
-    cron = conn.execute("select to_regclass('cron.job') is not null").fetchone()
-    if cron and cron[0]:
-        for jobname, command in conn.execute("select jobname, command from cron.job").fetchall():
-            objects[f"cron job {jobname}"] = str(command)
-    return objects
+    """Every user object and pg_cron job (``dbkit.inspect``) plus every table's row count."""
+    return snapshot(conn)
 
 
 def server_settings(bindir: Path) -> dict[str, str]:
@@ -109,9 +107,20 @@ def run_ci(
             result = engine.apply(db)
             return True, f"{len(result.steps)} migrations and files applied"
 
+        def snapshot_current() -> tuple[bool, str]:
+            expected, roles = load_all(load_project(db))
+            with engine.connect(target) as conn:
+                live = inspect.read(conn, roles=roles)
+            problems = unexplained(expected, set(baseline_objects), live)
+            if problems:
+                shown = "; ".join(problems[:10])
+                return False, (f"{len(problems)} difference(s) between the SQL and the committed catalog "
+                               f"snapshots (run `dbkit snapshot`): {shown}")
+            return True, f"{len(expected)} objects: the committed catalog snapshots match the SQL"
+
         def do_verify() -> tuple[bool, str]:
             nonlocal report
-            report = verify(db)
+            report = verify(db, writes=True, seeded_plans=True)
             counts = report.counts()
             return not report.failed, ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "skipped"))
 
@@ -128,6 +137,7 @@ def run_ci(
 
         cycle: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
             ("apply", do_apply),
+            ("catalog snapshots current", snapshot_current),
             ("verify", do_verify),
             ("rollback --all", do_rollback),
             ("nothing left", nothing_left),
@@ -140,3 +150,9 @@ def run_ci(
             if not run(name, action):
                 break
         return CiResult(server=f"PostgreSQL on 127.0.0.1:{server.port}", steps=tuple(steps), report=report)
+
+
+def throwaway_snapshots(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) -> Generated:
+    """``dbkit snapshot``: generate every module's catalog snapshot on a throwaway PostgreSQL."""
+    with ci_database(settings) as (_, db):
+        return generate(db, progress=progress)
