@@ -25,8 +25,8 @@ def test_ci_runs_the_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     payload = json.loads(result.stdout)
     assert payload["ok"] is True
     assert [s["name"] for s in payload["steps"]] == [
-        "apply", "catalog snapshots current", "verify", "rollback --all", "nothing left", "apply again",
-        "verify again"]
+        "apply", "catalog snapshots current", "verify (with writes, rolled back)", "rollback --all", "nothing left",
+        "apply again", "verify again (read-only)"]
     suites = list(JUnitXml.fromfile(str(project / "reports/ci.xml")))
     assert [suite.name for suite in suites] == ["m"]
 

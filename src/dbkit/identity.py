@@ -61,22 +61,24 @@ def fill_placeholders(text: str) -> str:
     return text
 
 
-def set_claims(cur: psycopg.Cursor[Any], identity: Identity) -> None:
-    """The request's claims, in both forms, for the current transaction."""
+def act_as_sql(identity: Identity) -> sql.Composed:
+    """One statement setting the request's claims (both forms) and, when it has one, the role,
+    for the current transaction only (``set_config('role', …, true)`` is ``SET LOCAL ROLE``)."""
     claims = identity.claims()
-    cur.execute(
-        "select pg_catalog.set_config('request.jwt.claims', %s, true), "
-        "pg_catalog.set_config('request.jwt.claim.sub', %s, true), "
-        "pg_catalog.set_config('request.jwt.claim.role', %s, true)",
-        (json.dumps(claims), claims.get("sub", ""), claims.get("role", "")),
-    )
+    parts = [
+        sql.SQL("pg_catalog.set_config('request.jwt.claims', {}, true)").format(sql.Literal(json.dumps(claims))),
+        sql.SQL("pg_catalog.set_config('request.jwt.claim.sub', {}, true)").format(sql.Literal(claims.get("sub", ""))),
+        sql.SQL("pg_catalog.set_config('request.jwt.claim.role', {}, true)").format(
+            sql.Literal(claims.get("role", ""))),
+    ]
+    if identity.role is not None:
+        parts.append(sql.SQL("pg_catalog.set_config('role', {}, true)").format(sql.Literal(identity.role)))
+    return sql.SQL("select ") + sql.SQL(", ").join(parts)
 
 
 def act_as(cur: psycopg.Cursor[Any], identity: Identity) -> None:
-    """Claims for the current transaction, then ``SET LOCAL ROLE`` (when the identity has a role)."""
-    set_claims(cur, identity)
-    if identity.role is not None:
-        cur.execute(sql.SQL("set local role {}").format(sql.Identifier(identity.role)))
+    """Act as ``identity`` for the rest of the current transaction (one round trip)."""
+    cur.execute(act_as_sql(identity))
 
 
-__all__ = ["Identity", "DEFAULT_IDENTITIES", "PLACEHOLDER_USERS", "act_as", "set_claims", "fill_placeholders"]
+__all__ = ["Identity", "DEFAULT_IDENTITIES", "PLACEHOLDER_USERS", "act_as", "act_as_sql", "fill_placeholders"]

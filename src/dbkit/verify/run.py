@@ -76,7 +76,7 @@ def verify(settings: Settings, *, module: str | None = None, writes: bool = Fals
     t0 = time.perf_counter()
     out = Collector()
     progress("reading migration status")
-    status = engine.status(settings, module=module)
+    status = engine.status(settings, module=module, project=loaded.project)
     status_line, scope, skip = _status_checks(out, loaded, status, selected)
     for name in loaded.missing_snapshots:
         if name in selected:
