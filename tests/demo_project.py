@@ -188,7 +188,7 @@ def generate_snapshots(server: Server, workdir: Path) -> dict[str, str]:
     """The demo project's catalog.json files, generated with dbkit snapshot on a scratch database."""
     root = write_demo_project(workdir)
     name = f"s_{uuid.uuid4().hex[:12]}"
-    with DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name):  # type: ignore[arg-type]
+    with DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name):
         settings = load_settings(root, database_url=server.url(name))
         project = load_project(settings)
         snapshot.write(project, snapshot.generate(settings))

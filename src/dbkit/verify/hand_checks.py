@@ -23,10 +23,10 @@ from dbkit import plans as plan_walker
 from dbkit.checkfiles import COMMANDS, IDENTITIES, BehaviourCheck, ChangeChecks, ModuleChecks, PlanCheck, RlsMatrix
 from dbkit.identity import DEFAULT_IDENTITIES, Identity, act_as, act_as_sql, fill_placeholders
 from dbkit.verify.model import Collector, Outcome, error_text, have_want
+from dbkit.verify.readonly import why_it_writes
 
 LOCK_TIMEOUT = "2s"
 STATEMENT_TIMEOUT = "120s"
-READ_ONLY = "25006"
 WRITES_REASON = "writes (even rolled back): runs with --with-writes and in dbkit ci"
 SMALL_TABLE_PAGES = 128  # below ~1 MB the planner rightly reads a table sequentially
 
@@ -40,6 +40,13 @@ class Mode:
     writes: bool = False  # behaviour with writes and the RLS matrix run, rolled back
     seeded_plans: bool = False  # plan setups generate data (throwaway databases only)
     skip_reason: dict[str, str] | None = None  # migration id -> why its checks cannot run
+    volatile: frozenset[str] = frozenset()  # volatile user functions: calling one may write
+
+    def writes_needed(self, *texts: str | None) -> str | None:
+        """Why these statements cannot run read-only (None when they can, or when writes are allowed)."""
+        if self.writes:
+            return None
+        return why_it_writes(texts, set(self.volatile))
 
 
 @contextmanager
@@ -72,11 +79,12 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
                     live_index_tables: dict[str, str]) -> None:
     module = checks.module
     for change, rows in checks.rows():
-        if not _skipped(out, module, change, rows.id, "row", rows.query, mode):
+        if not _skipped(out, module, change, rows.id, "row", rows.query, mode, rows.query):
             out.add(module, rows.id, "row", rows.query, rows.source, _rows(conn, rows.query, rows.expect))
     for change, b in checks.behaviour():
-        if not _skipped(out, module, change, b.id, "behaviour", b.description or b.sql, mode):
-            out.add(module, b.id, "behaviour", b.description or b.sql, b.source, _behaviour(conn, b, mode))
+        target = b.description or b.sql
+        if not _skipped(out, module, change, b.id, "behaviour", target, mode, b.setup, fill_placeholders(b.sql)):
+            out.add(module, b.id, "behaviour", target, b.source, _behaviour(conn, b, mode))
     for change, table, matrix in checks.rls():
         if _skipped(out, module, change, f"{module}.rls.{table}", "rls", table, mode):
             continue
@@ -86,13 +94,18 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
             continue
         _rls_matrix(out, conn, module, table, matrix)
     for change, p in checks.plans():
-        if not _skipped(out, module, change, p.id, "plan", p.query, mode):
+        query = plan_walker.without_row_locks(fill_placeholders(p.query))
+        if not _skipped(out, module, change, p.id, "plan", p.query, Mode(skip_reason=mode.skip_reason), query):
             out.add(module, p.id, "plan", p.query, p.source, _plan(conn, p, mode, live_index_tables))
 
 
 def _skipped(out: Collector, module: str, change: ChangeChecks, check_id: str, kind: str, target: str,
-             mode: Mode) -> bool:
+             mode: Mode, *statements: str | None) -> bool:
+    """Report the check as skipped when its migration is not applied/owned, or when it would write."""
     reason = (mode.skip_reason or {}).get(change.migration)
+    if reason is None and statements:
+        writes = mode.writes_needed(*statements)
+        reason = f"{WRITES_REASON} ({writes})" if writes else None
     if reason is not None:
         out.add(module, check_id, kind, target, change.path, Outcome("(not run)", "(not run)", skipped=reason))
     return reason is not None
@@ -145,7 +158,7 @@ def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, mode: Mode) -> 
                 try:
                     cur.execute(fill_placeholders(b.setup))
                 except psycopg.Error as exc:
-                    return _setup_failed(exc, want, mode)
+                    return _setup_failed(exc, want)
             if identity is not None:
                 act_as(cur, identity)
             try:  # the statement's error ends the transaction, which is rolled back anyway
@@ -158,14 +171,10 @@ def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, mode: Mode) -> 
                 error = exc
     except psycopg.Error as exc:
         return Outcome(want, "(error)", (f"could not run: {error_text(exc)}",))
-    if error is not None and error.sqlstate == READ_ONLY and not mode.writes and b.expect_error != READ_ONLY:
-        return Outcome(want, "(not run)", skipped=WRITES_REASON)
     return _behaviour_outcome(b, target, want, error, rows, rowcount)
 
 
-def _setup_failed(exc: psycopg.Error, want: str, mode: Mode) -> Outcome:
-    if exc.sqlstate == READ_ONLY and not mode.writes:
-        return Outcome(want, "(not run)", skipped=WRITES_REASON)
+def _setup_failed(exc: psycopg.Error, want: str) -> Outcome:
     return Outcome(want, "(setup failed)", (f"setup failed: {error_text(exc)}",))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -21,6 +21,7 @@ from dbkit.verify import catalog_checks
 from dbkit.verify.catalog_checks import Scope
 from dbkit.verify.hand_checks import LOCK_TIMEOUT, STATEMENT_TIMEOUT, Mode, run_hand_checks
 from dbkit.verify.model import Check, Collector, Outcome, VerifyReport, error_text
+from dbkit.verify.readonly import volatile_functions
 
 Progress = Callable[[str], None]
 
@@ -119,6 +120,7 @@ def _run_checks(out: Collector, conn: psycopg.Connection[Any], loaded: _Loaded, 
     catalog_checks.listen_checks(out, scope, loaded.expected, logins)
     catalog_checks.default_privilege_checks(out, scope, loaded.expected, live)
     index_tables = {o.name.split(".", 1)[1]: o.table or "" for o in live.of_kind("index")}
+    mode = replace(mode, volatile=frozenset(volatile_functions(live)))
     for name, checks in loaded.checks.items():
         if name in scope.selected:
             progress(f"hand-written checks of {name}")
