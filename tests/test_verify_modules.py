@@ -8,14 +8,17 @@ can see whether the SQL, the snapshot (regenerate with `dbkit snapshot`) or a ch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
+from junitparser import Failure, JUnitXml
 
 from dbkit import snapshot
 from dbkit.config import load_settings
 from dbkit.project import load_project
 from dbkit.verify import VerifyReport, verify
-from helpers import REPO_ROOT, row_counts_and_sequences
+from helpers import REPO_ROOT, row_counts_and_sequences, run_dbkit
 
 MODULES = sorted(p.name for p in (REPO_ROOT / "migrations").iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
@@ -73,3 +76,32 @@ def test_committed_snapshots_are_what_the_sql_produces(empty_url: str) -> None:
 def test_channels_are_read_from_the_sql() -> None:
     project = load_project(load_settings(REPO_ROOT))
     assert {(m.module, c) for m, c in snapshot.notify_channels(project)} == {("automations", "automation_trigger")}
+
+
+def test_verify_of_an_empty_database_reports_pending_migrations_and_writes_the_junit(empty_url: str,
+                                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "verify.xml"
+    result = run_dbkit("verify", "--format", "junit", "--output", str(out), url=empty_url)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    failures = {case.name for suite in JUnitXml.fromfile(str(out)) for case in suite
+                if any(isinstance(r, Failure) for r in case.result)}
+    assert "platform.migration.0001_platform_auth_shim" in failures
+    assert all(".migration." in name for name in failures), failures
+
+
+def test_verify_of_a_partly_migrated_database_checks_what_is_applied(empty_url: str) -> None:
+    assert run_dbkit("apply", "--module", "alm_reporting", url=empty_url).exit_code == 0
+    report = verify(load_settings(REPO_ROOT, database_url=empty_url))
+    failed = {c.id for c in report.checks if c.status == "fail"}
+    assert failed and all(".migration." in i and not i.startswith(("platform.", "alm_reporting.")) for i in failed)
+    assert any(c.module == "alm_reporting" and c.kind == "table" and c.status == "pass" for c in report.checks)
+    skipped = {c.id: c.message for c in report.checks if c.status == "skipped"}
+    assert skipped["strategy.watchlist.duplicate_rejected"].endswith("is not applied")
+
+
+def test_verify_that_cannot_connect_still_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "verify.xml"
+    result = run_dbkit("verify", "--format", "junit", "--output", str(out), url="postgresql://nobody@127.0.0.1:1/none")
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.output
+    cases = [case for suite in JUnitXml.fromfile(str(out)) for case in suite]
+    assert [case.name for case in cases] == ["verify.could_not_run"]

@@ -193,5 +193,5 @@ def failed_report(settings: Settings, error: str) -> VerifyReport:
     return VerifyReport(
         database=target.describe() if target else "(no database)", server_version="?",
         dbkit_version=dbkit.__version__, started_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        duration_ms=0.0, modules=(), writes=False, migration_status="not read", checks=(check,),
+        duration_ms=0.0, modules=("verify",), writes=False, migration_status="not read", checks=(check,),
     ).with_secrets(target.secrets() if target else ())
