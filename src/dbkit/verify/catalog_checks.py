@@ -296,15 +296,11 @@ def _drift(out: Collector, scope: Scope, expected: dict[str, Expected], live: in
     owned_schemas = {o.name: o for o in expected.values() if o.kind == "schema" and scope.state(o) == "owned"}
     owned_tables = {o.name: o for o in expected.values() if o.kind == "table" and scope.state(o) == "owned"}
     for key, obj in sorted(live.objects.items()):
-        if key in expected or obj.kind not in DRIFT_KINDS:
+        if key in expected or obj.kind not in DRIFT_KINDS or _backs_constraint(obj, live):
             continue
-        if obj.kind == "index" and _backs_constraint(obj, live):
-            continue
-        home = owned_tables.get(obj.table or "") or (owned_schemas.get(obj.schema) if obj.table is None else None)
-        if home is None:
-            continue
-        module = scope.module_of[home.migration]
-        if module not in scope.selected:
+        home = owned_tables.get(obj.table) if obj.table else owned_schemas.get(obj.schema)
+        module = scope.module_of[home.migration] if home else None
+        if module is None or module not in scope.selected:
             continue
         out.add(module, f"drift.{obj.kind}.{obj.name}", "drift", obj.name, "drift", Outcome(
             "(not in the snapshot)", _summary_of(dict(obj.attrs)), warnings=(
@@ -313,6 +309,8 @@ def _drift(out: Collector, scope: Scope, expected: dict[str, Expected], live: in
 
 
 def _backs_constraint(index: inspect.DbObject, live: inspect.Catalog) -> bool:
+    if index.kind != "index":
+        return False
     schema = index.schema
     short = index.name.split(".", 1)[1]
     return live.get(f"constraint {schema}.{(index.table or '').split('.', 1)[-1]}.{short}") is not None

@@ -132,34 +132,13 @@ def _run_checks(out: Collector, conn: psycopg.Connection[Any], loaded: _Loaded, 
 def _status_checks(out: Collector, loaded: _Loaded, status: engine.Status,
                    selected: frozenset[str]) -> tuple[str, Scope, dict[str, str]]:
     """Pending migrations fail; edited applied ones warn. Returns the summary line, the scope and skip reasons."""
-    applied: set[str] = set()
-    baselined: set[str] = set()
-    skip: dict[str, str] = {}
-    counts = {"applied": 0, "pending": 0, "changed": 0}
-    changed_files = 0
+    applied = {m.id for m in status.migrations("applied") + status.migrations("changed")}
+    baselined = {m.id for mod in status.modules for m in mod.migrations if m.baselined}
+    skip = {m.id: f"{m.id} is not applied" for m in status.migrations("pending")}
+    skip.update({i: f"{i} was baselined: its objects are the application's own" for i in baselined})
     for mod in status.modules:
-        for mig in mod.migrations:
-            counts[mig.state] = counts.get(mig.state, 0) + 1
-            if mig.state in ("applied", "changed"):
-                applied.add(mig.id)
-            if mig.baselined:
-                baselined.add(mig.id)
-                skip[mig.id] = f"{mig.id} was baselined: its objects are the application's own"
-            if mig.state == "pending":
-                skip[mig.id] = f"{mig.id} is not applied"
-            if mod.name in selected:
-                _migration_check(out, mod.name, mig)
-        for f in mod.files:
-            if f.state == "changed" and mod.name in selected:
-                changed_files += 1
-                out.add(mod.name, f"{mod.name}.file.{f.path}", "migration", f.path, f.path, Outcome(
-                    "applied as in the file", "file changed since applied",
-                    warnings=(f"{f.path} changed since it was applied: `dbkit apply` re-applies it",)))
-    line = f"{counts['applied']} applied, {counts['pending']} pending, {counts['changed']} changed since applied"
-    if changed_files:
-        line += f", {changed_files} function/policy file(s) to re-apply"
-    if status.unknown_applied:
-        line += f", {len(status.unknown_applied)} applied with no file in the project ({', '.join(status.unknown_applied)})"
+        if mod.name in selected:
+            _module_status_checks(out, mod)
     project = loaded.project
     scope = Scope(
         selected=selected, module_of={m.id: m.module for m in project.plan},
@@ -167,7 +146,28 @@ def _status_checks(out: Collector, loaded: _Loaded, status: engine.Status,
         baselined=frozenset(baselined),
         prerequisite_patterns=tuple(p for c in loaded.checks.values() for p in c.prerequisite_patterns()),
         audit_roles=loaded.audit_roles)
-    return line, scope, skip
+    return _status_line(status), scope, skip
+
+
+def _status_line(status: engine.Status) -> str:
+    count = {state: len(status.migrations(state)) for state in ("applied", "pending", "changed")}
+    line = f"{count['applied']} applied, {count['pending']} pending, {count['changed']} changed since applied"
+    changed_files = len(status.files("changed"))
+    if changed_files:
+        line += f", {changed_files} function/policy file(s) to re-apply"
+    if status.unknown_applied:
+        line += f", {len(status.unknown_applied)} applied with no file in the project ({', '.join(status.unknown_applied)})"
+    return line
+
+
+def _module_status_checks(out: Collector, mod: engine.ModuleStatus) -> None:
+    for mig in mod.migrations:
+        _migration_check(out, mod.name, mig)
+    for f in mod.files:
+        if f.state == "changed":
+            out.add(mod.name, f"{mod.name}.file.{f.path}", "migration", f.path, f.path, Outcome(
+                "applied as in the file", "file changed since applied",
+                warnings=(f"{f.path} changed since it was applied: `dbkit apply` re-applies it",)))
 
 
 def _migration_check(out: Collector, module: str, mig: engine.MigrationStatus) -> None:
