@@ -148,7 +148,7 @@ def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, mode: Mode) -> 
     target = b.description or b.sql
     identity = None
     if b.role is not None or b.sub is not None:
-        identity = Identity(b.role or "authenticated", fill_placeholders(b.sub) if b.sub else None)
+        identity = Identity(b.role or DEFAULT_IDENTITIES["owner"].role, fill_placeholders(b.sub) if b.sub else None)
     error: psycopg.Error | None = None
     rows: Rows | None = None
     rowcount = -1
