@@ -194,7 +194,7 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def load_module(module: Module, *, relative: type[str] | None = None, display: dict[Path, str] | None = None) -> ModuleChecks:
+def load_module(module: Module, *, display: dict[Path, str] | None = None) -> ModuleChecks:
     """Every ``NNNN_name.verify.toml`` of ``module``, each beside the migration it checks."""
     ids = {m.id for m in module.migrations}
     changes: list[ChangeChecks] = []

@@ -104,7 +104,7 @@ class DbObject(Named):
 @dataclass(frozen=True)
 class Catalog:
     objects: dict[str, DbObject] = field(default_factory=dict)
-    cron_installed: bool = False  # pg_cron's cron.job exists (its jobs are objects of kind cron_job)
+    cron_installed: bool = False  # pg_cron's cron.job exists and is readable (its jobs are kind cron_job)
 
     def of_kind(self, *kinds: str) -> list[DbObject]:
         return [o for o in self.objects.values() if o.kind in kinds]
@@ -478,8 +478,12 @@ def _cluster_wide(cur: psycopg.Cursor[Any], p: Mapping[str, Any]) -> Iterator[Db
         yield DbObject("default_acl", r["name"], _attrs({}, r["privileges"]))
 
 
+_CRON_READABLE = ("select pg_catalog.to_regclass('cron.job') is not null "
+                  "and pg_catalog.has_table_privilege('cron.job', 'SELECT')")
+
+
 def _cron(cur: psycopg.Cursor[Any], p: Mapping[str, Any]) -> Iterator[DbObject]:
-    present = cur.execute("select pg_catalog.to_regclass('cron.job') is not null").fetchone()
+    present = cur.execute(_CRON_READABLE).fetchone()
     if present and present[0]:
         for r in _rows(cur, _CRON, p):
             yield DbObject("cron_job", r["name"], _attrs({"schedule": r["schedule"], "command": squash(r["command"])}))
@@ -515,7 +519,7 @@ def read(conn: psycopg.Connection[Any], *, schemas: Sequence[str] | None = None,
         for reader in readers:
             for obj in reader(cur, params):
                 objects[obj.key] = obj
-        row = cur.execute("select pg_catalog.to_regclass('cron.job') is not null").fetchone()
+        row = cur.execute(_CRON_READABLE).fetchone()
     return Catalog(objects, bool(row and row[0]))
 
 

@@ -84,7 +84,7 @@ def _owned(out: Collector, scope: Scope, kind: str, name: str, objs: list[Expect
     module = scope.module_of[lead.migration]
     if kind == "cron_job" and not live.cron_installed:
         out.add(module, f"{module}.cron.{name}", "cron", name, scope.source_of[lead.migration], Outcome(
-            _summary(lead), "(pg_cron not installed)", skipped="pg_cron is not installed in this database (no cron.job)"))
+            _summary(lead), "(pg_cron not installed)", skipped="pg_cron is not installed in this database (no cron.job, or not readable by this role)"))
         return
     problems: list[str] = []
     expected_lines: list[str] = []

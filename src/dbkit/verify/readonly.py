@@ -46,11 +46,11 @@ class _Finder(Visitor):
                 self.reasons.append(f"calls {name}()")
 
 
-def volatile_functions(live: inspect.Catalog) -> set[str]:
-    """Names (``schema.name`` and, for public, ``name``) of volatile user functions."""
+def volatile_functions(objects: Iterable[inspect.Named]) -> set[str]:
+    """Names (``schema.name`` and, for public, ``name``) of the volatile functions among ``objects``."""
     names: set[str] = set()
-    for function in live.of_kind("function"):
-        if function.attrs.get("volatility") == "volatile":
+    for function in objects:
+        if function.kind == "function" and function.attrs.get("volatility") == "volatile":
             qualified = function.name.split("(", 1)[0]
             names.add(qualified)
             if qualified.startswith("public."):

@@ -100,33 +100,50 @@ def verify(settings: Settings, *, module: str | None = None, writes: bool = Fals
     ).with_secrets(target.secrets())
 
 
-def _run_checks(out: Collector, conn: psycopg.Connection[Any], loaded: _Loaded, scope: Scope, mode: Mode,
-                progress: Progress) -> str:
-    progress("reading the catalog")
-    out.start()
+def _read_live(conn: psycopg.Connection[Any], loaded: _Loaded) -> tuple[str, inspect.Catalog, tuple[str, ...]]:
+    """Server version, the live catalog of the modules' schemas and the login roles: one READ ONLY read."""
     with conn.transaction(force_rollback=True):
         conn.execute("set transaction read only")
         conn.execute("select pg_catalog.set_config('lock_timeout', %s, true), "
                      "pg_catalog.set_config('statement_timeout', %s, true)", (LOCK_TIMEOUT, STATEMENT_TIMEOUT))
         row = conn.execute("show server_version").fetchone()
-        schemas = sorted({o.name.split(".", 1)[0] for o in loaded.expected.values() if "." in o.name
-                          and o.kind not in ("function", "role", "channel", "cron_job")}
-                         | {o.name for o in loaded.expected.values() if o.kind == "schema"}
-                         | {o.name.split(".", 1)[0] for o in loaded.expected.values() if o.kind == "function"})
+        schemas = sorted({o.schema for o in loaded.expected.values()
+                          if o.kind in ("schema", "function") or ("." in o.name and o.kind not in _UNQUALIFIED)})
         live = inspect.read(conn, schemas=schemas, roles=loaded.audit_roles, with_roles=True)
         logins = inspect.login_roles(conn)
-    progress("comparing the catalog")
-    catalog_checks.check_catalog(out, loaded.expected, live, scope)
-    catalog_checks.listen_checks(out, scope, loaded.expected, logins)
-    catalog_checks.default_privilege_checks(out, scope, loaded.expected, live)
+    return (str(row[0]) if row else "?"), live, logins
+
+
+_UNQUALIFIED = ("role", "channel", "cron_job", "extension", "event_trigger", "default_acl")
+
+
+def _run_checks(out: Collector, conn: psycopg.Connection[Any], loaded: _Loaded, scope: Scope, mode: Mode,
+                progress: Progress) -> str:
+    progress("reading the catalog")
+    out.start()
+    try:
+        version, live, logins = _read_live(conn, loaded)
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as exc:  # e.g. a catalog the connecting role may not read: say so, go on
+        out.add("verify", "verify.catalog", "catalog", "catalog", "dbkit verify", Outcome(
+            "the catalog is read", "(error)", (f"could not read the catalog: {error_text(exc)}",)))
+        version, live, logins = "?", inspect.Catalog(), ()
+    else:
+        progress("comparing the catalog")
+        catalog_checks.check_catalog(out, loaded.expected, live, scope)
+        catalog_checks.listen_checks(out, scope, loaded.expected, logins)
+        catalog_checks.default_privilege_checks(out, scope, loaded.expected, live)
     index_tables = {o.name.split(".", 1)[1]: o.table or "" for o in live.of_kind("index")}
-    mode = replace(mode, volatile=frozenset(volatile_functions(live)))
+    # what the live database says, and what the SQL says (should the catalog be unreadable)
+    volatile = volatile_functions(live.objects.values()) | volatile_functions(loaded.expected.values())
+    mode = replace(mode, volatile=frozenset(volatile))
     for name, checks in loaded.checks.items():
         if name in scope.selected:
             progress(f"hand-written checks of {name}")
             out.start()
             run_hand_checks(out, conn, checks, mode, index_tables)
-    return str(row[0]) if row else "?"
+    return version
 
 
 def _status_checks(out: Collector, loaded: _Loaded, status: engine.Status,
