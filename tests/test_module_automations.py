@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from dbkit.config import DatabaseTarget
+from dbkit.identity import Identity, act_as
 from dbkit.listen import notifications
 from helpers import dbkit_process, run_dbkit
 
@@ -451,9 +452,7 @@ def _as(url: str, role: str, sub: str | None, statement: str, params: Any = None
     with psycopg.connect(url) as conn:
         if grant:
             conn.execute(grant)
-        conn.execute(f"set local role {role}")
-        claims = {"role": role, **({"sub": sub} if sub else {})}
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        act_as(conn.cursor(), Identity(role, sub or None))
         cur = conn.execute(statement, params)
         rows = cur.fetchall() if cur.description else [(cur.rowcount,)]
         conn.rollback()

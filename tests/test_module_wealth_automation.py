@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbkit.identity import Identity, act_as
 from helpers import run_dbkit
 
 MODULE = "wealth_automation"
@@ -68,9 +69,7 @@ def as_role(conn: psycopg.Connection[Any], role: str, sub: str | None = None) ->
     """A transaction (rolled back) running as ``role`` with JWT claims for ``sub``."""
     with conn.transaction(force_rollback=True):
         cur = conn.cursor()
-        cur.execute(f"set local role {role}")
-        claims = {"role": role} if sub is None else {"role": role, "sub": sub}
-        cur.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        act_as(cur, Identity(role, sub))
         yield cur
 
 
