@@ -77,11 +77,11 @@ def test_verify_passes_on_a_fresh_apply(migrated_url: str) -> None:
 
 @pytest.mark.parametrize(("tamper", "names"), [
     pytest.param(
-        "drop policy strategy_watchlists_select_own on public.strategy_watchlists;"
-        " create policy strategy_watchlists_select_own on public.strategy_watchlists for select to authenticated"
+        'drop policy "Users can view own strategy watchlists" on public.strategy_watchlists;'
+        ' create policy "Users can view own strategy watchlists" on public.strategy_watchlists for select to authenticated'
         " using (exists (select 1 from public.workflow_sessions ws where ws.id = strategy_watchlists.workflow_id"
         " and ws.user_id = auth.uid()))",
-        "strategy_watchlists_select_own", id="policy-unwrapped-auth-uid"),
+        "Users can view own strategy watchlists", id="policy-unwrapped-auth-uid"),
     pytest.param("drop index public.idx_workflow_sessions_auto_run", "idx_workflow_sessions_auto_run",
                  id="partial-index-dropped"),
     pytest.param("alter function public.should_send_notification(uuid, text, timestamptz) security definer",
