@@ -12,6 +12,9 @@
 --   * The document's policy names ("Users can view own strategy watchlists", ...): they live
 --     in the policy files, which create them on a fresh database and, re-applied by checksum
 --     after the versioned migrations, replace the names dbkit used before on an existing one.
+--   * strategy_watchlists.metadata is "JSONB, market data snapshot" in the document, with no
+--     NOT NULL: dbkit had made it NOT NULL, which refused a caller that sends metadata: null
+--     (a market added without a snapshot). It keeps its default '{}'.
 -- Source: seed 003 §1.2, §1.3, §1.4 "RLS Policies"; docs/conformance.md "Document 003".
 -- Owners write only the columns listed: never workflow_id / execution_id after the insert
 -- (a log or run never moves to another strategy), never duration_ms (the trigger's).
@@ -61,3 +64,5 @@ alter table public.strategy_execution_logs
     not valid;
 comment on constraint strategy_execution_logs_execution_same_workflow_fkey on public.strategy_execution_logs is
     'The run a log cites is a run of the log''s strategy (tenant isolation; docs/security.md).';
+
+alter table public.strategy_watchlists alter column metadata drop not null;
