@@ -164,15 +164,34 @@ def _claim(conn: psycopg.Connection[Any], batch: int) -> list[str]:
 
 
 def test_claim_takes_turns_between_users_so_one_user_cannot_starve_others(migrated_url: str) -> None:
+    """A has 50 strategies overdue longer than B's one; a batch of 4 still serves B."""
     with psycopg.connect(migrated_url, autocommit=True) as conn:
         conn.execute(f"insert into auth.users (id) values ('{A}'), ('{B}')")
         conn.execute("insert into public.workflow_sessions (user_id, auto_run, status, next_execution_at)"
                      f" select '{A}', true, 'running', '2029-01-01'::timestamptz + make_interval(secs => g)"
-                     " from generate_series(1, 200) as g")
+                     " from generate_series(1, 50) as g")
         conn.execute("insert into public.workflow_sessions (user_id, auto_run, status, next_execution_at)"
                      f" values ('{B}', true, 'running', '2029-12-31')")
 
         assert _claim(conn, 4) == sorted([A, A, A, B])
+
+
+def test_claim_never_starves_a_strategy_behind_a_large_backlog(migrated_url: str) -> None:
+    """B's strategy is behind 45 of A's, past the candidate window (20 x 2): it waits only until
+    fewer than 40 older ones remain, three claims of 2, and is served in the fourth."""
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        conn.execute(f"insert into auth.users (id) values ('{A}'), ('{B}')")
+        conn.execute("insert into public.workflow_sessions (user_id, auto_run, status, next_execution_at,"
+                     f" execution_interval_minutes) select '{A}', true, 'running',"
+                     " '2029-01-01'::timestamptz + make_interval(secs => g), 60 * 24 * 365"
+                     " from generate_series(1, 45) as g")
+        conn.execute("insert into public.workflow_sessions (user_id, auto_run, status, next_execution_at)"
+                     f" values ('{B}', true, 'running', '2029-12-31')")
+
+        claimed = [_claim(conn, 2) for _ in range(4)]
+
+        assert claimed[:3] == [[A, A]] * 3
+        assert claimed[3] == sorted([A, B])
 
 
 def test_claim_serves_a_single_user_longest_overdue_first(migrated_url: str) -> None:
