@@ -238,6 +238,12 @@ def test_apply_after_baseline_keeps_existing_prerequisite_tables(empty_url: str)
             (list(PREREQUISITES),),
         ).fetchone()
         assert untouched == (0,)
+        # ... their privileges too (0011 revokes and grants only on tables 0001 created) ...
+        granted = conn.execute(
+            "select count(*) from pg_class where oid = any(%s::regclass[]) and relacl is not null",
+            ([f"public.{t}" for t in PREREQUISITES],),
+        ).fetchone()
+        assert granted == (0,)
         # ... and the automation tables reference them.
         add_rule(conn, CLIENT_A)
         with as_role(conn, "service_role") as cur:
