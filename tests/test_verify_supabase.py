@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import psycopg
-import pytest
 
 from helpers import run_dbkit
 
@@ -63,23 +62,23 @@ def test_supabase_objects_are_checked_for_what_the_modules_need_and_raise_nothin
     assert "authenticator" in checks["automations.listen.automation_trigger"]["actual"]
 
 
-def test_on_supabase_every_failure_is_a_grant_the_sql_does_not_revoke(supabase_url: str) -> None:
-    """Supabase's default privileges give the API roles ALL on every new table and function in
-    public: the audit names each privilege the module SQL leaves in place, with its REVOKE (issue 13)."""
-    assert run_dbkit("apply", url=supabase_url).exit_code == 0
-    bad = _bad(_verify(supabase_url))
-    privileges = {i: m for i, m in bad.items() if ".privileges." in i}
-    assert all("REVOKE " in m and "which the SQL does not grant" in m for m in privileges.values())
-    rest = {i: m for i, m in bad.items() if i not in privileges}
-    # the documents' "anon has no access" checks see the same grants at work (read-only SELECTs as anon)
-    assert all(i.startswith("strategy.rls.anon_sees_no_") for i in rest), rest
-
-
-@pytest.mark.xfail(strict=True, reason="until the module SQL revokes before it grants (issue 13, security "
-                                       "engineers); then remove this marker")
 def test_verify_passes_on_supabase(supabase_url: str) -> None:
+    """Every module revokes before it grants, so Supabase's default privileges leave nothing extra."""
     assert run_dbkit("apply", url=supabase_url).exit_code == 0
-    assert _bad(_verify(supabase_url)) == {}
+    checks = _verify(supabase_url)
+    assert _bad(checks) == {}
+    defaults = [c for c in checks.values() if c["kind"] == "default_privileges"]
+    assert defaults and all("granted" in c["actual"] and "anon" in c["actual"] for c in defaults)
+
+
+def test_on_supabase_a_grant_the_sql_does_not_make_fails_with_its_revoke(supabase_url: str) -> None:
+    assert run_dbkit("apply", url=supabase_url).exit_code == 0
+    with psycopg.connect(supabase_url, autocommit=True) as conn:
+        conn.execute("grant truncate on public.leads to anon")
+        conn.execute("create table public.app_own (id int)")  # gets ALL through the defaults; not dbkit's
+    assert _bad(_verify(supabase_url)) == {"automations.privileges.public.leads": (
+        "anon may TRUNCATE on table public.leads, which the SQL does not grant: given by "
+        "`GRANT TRUNCATE ON TABLE public.leads TO anon`, removed by `REVOKE TRUNCATE ON TABLE public.leads FROM anon`")}
 
 
 def test_rollback_all_keeps_supabase_objects_and_reapply_verifies_the_same(supabase_url: str) -> None:
@@ -92,4 +91,4 @@ def test_rollback_all_keeps_supabase_objects_and_reapply_verifies_the_same(supab
     assert run_dbkit("apply", url=supabase_url).exit_code == 0
     again = _verify(supabase_url)
     assert _about_supabase(again) == {}
-    assert _bad(again) == first
+    assert _bad(again) == first == {}
