@@ -409,9 +409,10 @@ def test_verify_passes_on_a_database_with_supabase_default_privileges(
         url = server.url(janitor.dbname)
         ids: list[str] = []
         for module in ("platform", "wealth_automation", "alm_reporting"):
-            result = run_dbkit("verify", "--module", module, "--format", "json", url=url)
+            result = run_dbkit("verify", "--module", module, "--with-writes", "--format", "json", url=url)
             checks = json.loads(result.stdout)["checks"]
             assert ([c["id"] for c in checks if c["status"] == "fail"], result.exit_code) == ([], 0), module
             ids += [c["id"] for c in checks]
-    for prefix in ("wealth.tenancy.", "wealth.privileges.", "alm.privileges.", "platform.api_role_attributes"):
+    for prefix in ("wealth_automation.rls.public.auto_invest_rules.service_role.reference.", "wealth.privileges.",
+                   "alm.privileges.", "platform.api_role_attributes"):
         assert any(i.startswith(prefix) for i in ids), prefix
