@@ -485,6 +485,19 @@ def test_dropped_unique_constraint_fails_catalog_and_behaviour(demo: tuple[Path,
     )
 
 
+def test_behaviour_check_passes_on_any_listed_sqlstate_and_names_them_all_when_it_fails(
+        tmp_path: Path, empty_url: str) -> None:
+    listed = EXPECTATIONS.replace('expect_error = "23505"', 'expect_error = ["23001", "23505"]')
+    assert listed != EXPECTATIONS
+    root = write_demo_project(tmp_path, listed)
+    engine.apply(load_settings(root, database_url=empty_url))
+    assert by_id(run_verify(root, empty_url))["demo.items.duplicate_name_rejected"].status == "pass"
+    sql(empty_url, "alter table demo.items drop constraint items_owner_name_key")
+    assert failures(run_verify(root, empty_url))["demo.items.duplicate_name_rejected"] == (
+        "The same name twice for one owner is rejected: have: succeeded (1 row(s)) want: error SQLSTATE 23001 or 23505"
+    )
+
+
 def test_dropped_trigger_is_reported_and_its_behaviour_fails(demo: tuple[Path, str]) -> None:
     root, url = demo
     sql(url, "drop trigger items_touch on demo.items")

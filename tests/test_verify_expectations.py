@@ -115,6 +115,10 @@ uses_index = "i"
          "needs exactly one of expect / expect_error / expect_rowcount, has none"),
         ("[[behaviour]]\nid = \"b\"\nsource = \"s\"\nsql = \"x\"\nexpect_error = \"unique\"\n",
          "[[behaviour]] #1.expect_error must be a five-character SQLSTATE"),
+        ("[[behaviour]]\nid = \"b\"\nsource = \"s\"\nsql = \"x\"\nexpect_error = []\n",
+         "[[behaviour]] #1.expect_error must be a five-character SQLSTATE"),
+        ("[[behaviour]]\nid = \"b\"\nsource = \"s\"\nsql = \"x\"\nexpect_error = [\"23503\", 23001]\n",
+         "[[behaviour]] #1.expect_error must be a five-character SQLSTATE"),
         ("[[behaviour]]\nid = \"b\"\nsource = \"s\"\nsql = \"x\"\nexpect_rowcount = true\n",
          "[[behaviour]] #1.expect_rowcount must be an integer, not a boolean"),
         ("[[behaviour]]\nid = \"b\"\nsource = \"s\"\nsql = \"x\"\nexpect_rowcount = 1\nrole = \"x; drop\"\n",
@@ -136,6 +140,14 @@ def test_malformed_entry_is_an_input_error_naming_file_and_key(body: str, messag
     text = error_of(body)
     assert text.startswith(PATH + ": ")
     assert message in text
+
+
+def test_expect_error_may_list_the_sqlstates_that_different_versions_raise() -> None:
+    one, listed = parse(
+        '[[behaviour]]\nid = "demo.a"\nsource = "s"\nsql = "x"\nexpect_error = "23505"\n'
+        '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "x"\nexpect_error = ["23503", "23001"]\n').behaviour
+    assert (one.expect_error, one.accepted_errors) == ("23505", ("23505",))
+    assert (listed.expect_error, listed.accepted_errors) == ("23503", ("23503", "23001"))
 
 
 def test_module_table_is_required_and_must_match_its_folder() -> None:

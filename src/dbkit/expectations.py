@@ -108,6 +108,14 @@ class BehaviourExp:
     expect: tuple[tuple[str, ...], ...] | None
     expect_error: str | None
     expect_rowcount: int | None
+    # Further SQLSTATEs that pass (``expect_error = ["23503", "23001"]``): a refusal whose
+    # code differs between PostgreSQL versions (RESTRICT is 23001 from 18 on, 23503 before).
+    also_accepted_errors: tuple[str, ...] = ()
+
+    @property
+    def accepted_errors(self) -> tuple[str, ...]:
+        """Every SQLSTATE that passes; empty when the check expects no error."""
+        return () if self.expect_error is None else (self.expect_error, *self.also_accepted_errors)
 
 
 @dataclass(frozen=True)
@@ -413,9 +421,12 @@ def _checks(path: str, doc: Mapping[str, Any], ids: set[str]) -> _Checks:
         outcomes = [k for k in ("expect", "expect_error", "expect_rowcount") if k in entry]
         if len(outcomes) != 1:
             r.fail(f"{where} ({entry['id']}) needs exactly one of expect / expect_error / expect_rowcount, has {outcomes or 'none'}")
-        err = r.get_str("expect_error")
-        if err is not None and not _SQLSTATE.match(err):
-            r.fail(f"{where}.expect_error must be a five-character SQLSTATE such as \"23505\", not {err!r}")
+        raw = entry.get("expect_error")
+        errors: tuple[str, ...] = tuple(raw) if isinstance(raw, list) else () if raw is None else (raw,)
+        if raw is not None and (not errors or not all(isinstance(e, str) and _SQLSTATE.match(e) for e in errors)):
+            r.fail(f"{where}.expect_error must be a five-character SQLSTATE such as \"23505\" (or a list of them "
+                   f"where PostgreSQL versions differ), not {raw!r}")
+        err = errors[0] if errors else None
         role = r.get_str("role")
         if role is not None and not re.match(r"^[a-z_][a-z0-9_]*$", role):
             r.fail(f"{where}.role must be a plain role name, not {role!r}")
@@ -423,6 +434,7 @@ def _checks(path: str, doc: Mapping[str, Any], ids: set[str]) -> _Checks:
             BehaviourExp(
                 entry["id"], r.req_str("source"), r.get_str("description") or "", r.get_str("setup"), r.req_str("sql"),
                 role, r.get_str("sub"), r.rows("expect"), err, r.get_int("expect_rowcount"),
+                errors[1:],
             )
         )
 

@@ -477,7 +477,7 @@ def _check_behaviour(r: _Runner, m: exp.ModuleExpectations, conn: psycopg.Connec
     for b in m.behaviour:
         started = time.perf_counter()
         if b.expect_error is not None:
-            want = f"error SQLSTATE {b.expect_error}"
+            want = f"error SQLSTATE {' or '.join(b.accepted_errors)}"
         elif b.expect_rowcount is not None:
             want = f"{b.expect_rowcount} row(s) affected"
         else:
@@ -526,7 +526,7 @@ def _check_behaviour(r: _Runner, m: exp.ModuleExpectations, conn: psycopg.Connec
         problems: list[str] = []
         if error is not None:
             actual = f"error {_error_text(error)}"
-            if b.expect_error is None or error.sqlstate != b.expect_error:
+            if error.sqlstate not in b.accepted_errors:
                 problems.append(_have_want(target, actual, want))
         elif b.expect_error is not None:
             actual = "succeeded" + (f" ({rowcount} row(s))" if rowcount >= 0 else "")
