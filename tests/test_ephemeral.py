@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +84,7 @@ def test_binaries_know_their_version_and_extension_folders(server: Server) -> No
     binaries = server.binaries
     with psycopg.connect(server.url(), autocommit=True) as conn:
         version = conn.execute("show server_version").fetchone()
-        folders = dict(conn.execute("select name, setting from pg_config "
+        folders: dict[str, str] = dict(conn.execute("select name, setting from pg_config "
                                     "where name in ('PKGLIBDIR', 'SHAREDIR')").fetchall())
     assert version is not None and version[0].startswith(binaries.version)
     assert (str(binaries.pkglibdir), str(binaries.sharedir)) == (folders["PKGLIBDIR"], folders["SHAREDIR"])
@@ -149,6 +150,21 @@ def test_cluster_is_stopped_and_removed_when_interrupted() -> None:
     assert not srv.socket_dir.exists()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(srv.url(), connect_timeout=2)
+
+
+def test_cluster_is_stopped_and_removed_when_its_process_gets_sigterm() -> None:
+    script = ("import time\nfrom dbkit.ephemeral import ephemeral_postgres\n"
+              "with ephemeral_postgres() as s:\n    print(s.socket_dir, s.url(), flush=True)\n    time.sleep(120)\n")
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True) as child:
+        assert child.stdout is not None
+        workdir, url = child.stdout.readline().split()
+        assert _scalar(url, "select 1") == 1
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) != 0
+    assert not Path(workdir).exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)
 
 
 def test_cluster_lives_on_dev_shm_and_runs_as_the_postgres_user_when_root(server: Server) -> None:

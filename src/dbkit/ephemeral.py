@@ -27,9 +27,11 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -389,21 +391,22 @@ def ephemeral_postgres(settings: Mapping[str, str] | None = None, *,
     data_dir = workdir / "data"
     log_file = workdir / "server.log"
     try:
-        if account is not None:
-            os.chown(workdir, account.pw_uid, account.pw_gid)
-        run([str(bindir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres",
-             "-E", "UTF8", "--no-locale", "--no-sync"], "initdb")
-        conf = dict(_FAST_SETTINGS)
-        conf.update(settings or {})
-        with open(data_dir / "postgresql.conf", "a", encoding="utf-8") as handle:
-            handle.write("\n# dbkit ephemeral cluster\n")
-            handle.write(f"unix_socket_directories = '{workdir}'\n")
-            handle.write("listen_addresses = '127.0.0.1'\n")
-            for key, value in conf.items():
-                handle.write(f"{key} = {value}\n")
-        port = _start(run, bindir, data_dir, log_file)
-        yield Server(host="127.0.0.1", port=port, user="postgres", data_dir=data_dir,
-                     socket_dir=workdir, bindir=bindir)
+        with _terminate_unwinds():
+            if account is not None:
+                os.chown(workdir, account.pw_uid, account.pw_gid)
+            run([str(bindir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres",
+                 "-E", "UTF8", "--no-locale", "--no-sync"], "initdb")
+            conf = dict(_FAST_SETTINGS)
+            conf.update(settings or {})
+            with open(data_dir / "postgresql.conf", "a", encoding="utf-8") as handle:
+                handle.write("\n# dbkit ephemeral cluster\n")
+                handle.write(f"unix_socket_directories = '{workdir}'\n")
+                handle.write("listen_addresses = '127.0.0.1'\n")
+                for key, value in conf.items():
+                    handle.write(f"{key} = {value}\n")
+            port = _start(run, bindir, data_dir, log_file)
+            yield Server(host="127.0.0.1", port=port, user="postgres", data_dir=data_dir,
+                         socket_dir=workdir, bindir=bindir)
     finally:
         # Stop whatever runs there, even when Ctrl-C came while pg_ctl start was still waiting.
         if (data_dir / "postmaster.pid").exists():
@@ -425,6 +428,26 @@ def ephemeral_clusters(versions: Sequence[int | None], settings: Mapping[str, st
     with ExitStack() as stack:
         servers = [stack.enter_context(ephemeral_postgres(settings, binaries=find_binaries(v))) for v in versions]
         yield servers
+
+
+@contextmanager
+def _terminate_unwinds() -> Iterator[None]:
+    """While a cluster runs, SIGTERM (a CI timeout, ``kill``) unwinds like Ctrl-C (KeyboardInterrupt,
+    which pytest and click also treat as "stop now"), so the cluster is stopped and removed. Only where
+    Python would otherwise die at once: in the main thread, and when nobody else handles SIGTERM; the
+    default disposition is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def unwind(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _start(run: _Runner, bindir: Path, data_dir: Path, log_file: Path) -> int:
