@@ -7,6 +7,8 @@ import pwd
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -152,19 +154,37 @@ def test_cluster_is_stopped_and_removed_when_interrupted() -> None:
         psycopg.connect(srv.url(), connect_timeout=2)
 
 
-def test_cluster_is_stopped_and_removed_when_its_process_gets_sigterm() -> None:
+@contextmanager
+def _cluster_in_child() -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+    """A child process holding a throwaway cluster: (process, cluster directory, URL)."""
     script = ("import time\nfrom dbkit.ephemeral import ephemeral_postgres\n"
               "with ephemeral_postgres() as s:\n    print(s.socket_dir, s.url(), flush=True)\n    time.sleep(120)\n")
     with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True) as child:
         assert child.stdout is not None
         workdir, url = child.stdout.readline().split()
+        yield child, workdir, url
+
+
+def test_cluster_is_stopped_and_removed_when_its_process_gets_sigterm() -> None:
+    with _cluster_in_child() as (child, workdir, url):
         assert _scalar(url, "select 1") == 1
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=60) != 0
     assert not Path(workdir).exists()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2)
+
+
+def test_a_cluster_whose_process_was_killed_is_removed_by_the_next_one() -> None:
+    with _cluster_in_child() as (child, workdir, url):
+        child.kill()  # SIGKILL: no finally block runs, the server and its directory stay
+        child.wait(timeout=60)
+    assert Path(workdir).exists() and _scalar(url, "select 1") == 1
+    with ephemeral_postgres():
+        assert not Path(workdir).exists()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(url, connect_timeout=2)
 
 
 def test_cluster_lives_on_dev_shm_and_runs_as_the_postgres_user_when_root(server: Server) -> None:

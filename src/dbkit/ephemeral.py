@@ -387,11 +387,14 @@ def ephemeral_postgres(settings: Mapping[str, str] | None = None, *,
         run([str(bindir / "postgres"), "--version"],
             f"running {bindir}/postgres as OS user {account.pw_name} (it and its parent folders must be readable "
             f"by that user; root's home is not)")
-    workdir = Path(tempfile.mkdtemp(prefix="dbkit-pg-", dir=_base_dir()))
+    base = _base_dir()
+    _remove_abandoned(base)
+    workdir = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=base))
     data_dir = workdir / "data"
     log_file = workdir / "server.log"
     try:
         with _terminate_unwinds():
+            (workdir / _OWNER).write_text(f"{_process_identity(os.getpid())}\n{bindir}\n", encoding="utf-8")
             if account is not None:
                 os.chown(workdir, account.pw_uid, account.pw_gid)
             run([str(bindir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", "postgres",
@@ -428,6 +431,47 @@ def ephemeral_clusters(versions: Sequence[int | None], settings: Mapping[str, st
     with ExitStack() as stack:
         servers = [stack.enter_context(ephemeral_postgres(settings, binaries=find_binaries(v))) for v in versions]
         yield servers
+
+
+_PREFIX = "dbkit-pg-"
+_OWNER = "owner"  # "<pid>:<process start time>" of the process that made the cluster, then its bindir
+
+
+def _process_identity(pid: int) -> str:
+    """``pid:start time`` (from /proc), so a reused pid is not taken for the original process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return f"{pid}:gone"
+    return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def _remove_abandoned(base: str) -> None:
+    """Stop and remove clusters whose creating process died without cleaning up (kill -9, a crash).
+
+    Only directories that say who made them (the owner file) and only when that exact process
+    (pid and start time) is gone; anything unclear is left alone. Best effort: never raises.
+    """
+    if not Path("/proc/self/stat").exists():
+        return
+    for workdir in Path(base).glob(f"{_PREFIX}*"):
+        try:
+            identity, bindir = (workdir / _OWNER).read_text(encoding="utf-8").split("\n")[:2]
+            pid = int(identity.split(":")[0])
+        except (OSError, ValueError):
+            continue
+        if _process_identity(pid) == identity:
+            continue
+        data_dir = workdir / "data"
+        try:
+            if (data_dir / "postmaster.pid").exists() and (Path(bindir) / "pg_ctl").is_file():
+                owner = data_dir.stat().st_uid
+                account = pwd.getpwuid(owner) if os.geteuid() == 0 and owner != 0 else None
+                subprocess.run([str(Path(bindir) / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w",
+                                "stop"], capture_output=True, check=False, timeout=60, **_user_kwargs(account))
+        except (OSError, KeyError, subprocess.SubprocessError):
+            continue
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextmanager
