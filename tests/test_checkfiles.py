@@ -103,3 +103,12 @@ def test_every_check_file_of_the_repository_loads() -> None:
     loaded = [checkfiles.load_module(m) for m in project.modules]
     assert sum(len(m.behaviour()) for m in loaded) > 100
     assert "* auth.*" in loaded[0].prerequisite_patterns()
+
+
+def test_expect_error_takes_one_sqlstate_or_a_non_empty_list_of_them() -> None:
+    behaviour = '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect_error = {}\n'
+    parsed = checkfiles.parse(behaviour.format('["23503", "23001"]'), path=PATH)
+    assert parsed.behaviour[0].accepted_errors == ("23503", "23001")
+    assert checkfiles.parse(behaviour.format('"23505"'), path=PATH).behaviour[0].accepted_errors == ("23505",)
+    assert "expect_error" in error_of(behaviour.format("[]"))
+    assert "expect_error" in error_of(behaviour.format('["2350"]'))
