@@ -14,7 +14,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from dbkit import snapshot
 from dbkit.config import load_settings
@@ -193,9 +192,8 @@ def write_demo_project(root: Path, snapshots: dict[str, str] | None = None, chec
 def generate_snapshots(server: Server, workdir: Path) -> dict[str, str]:
     """The demo project's catalog.json files, generated with dbkit snapshot on a scratch database."""
     root = write_demo_project(workdir)
-    name = f"s_{uuid.uuid4().hex[:12]}"
-    with DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name):
-        settings = load_settings(root, database_url=server.url(name))
+    with server.database(prefix="s_") as url:
+        settings = load_settings(root, database_url=url)
         project = load_project(settings)
         snapshot.write(project, snapshot.generate(settings))
     return {f"migrations/{m}/{snapshot.SNAPSHOT_FILE}": (root / "migrations" / m / snapshot.SNAPSHOT_FILE).read_text()

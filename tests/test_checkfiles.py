@@ -201,3 +201,12 @@ def test_module_wide_mistakes_name_the_file(tmp_path: Path, first: str, second: 
     with pytest.raises(InputError, match="0002_demo_more.verify.toml") as info:
         checkfiles.load_module(load_project(load_settings(tmp_path)).module("demo"))
     assert message in str(info.value)
+
+
+def test_expect_error_takes_one_sqlstate_or_a_non_empty_list_of_them() -> None:
+    behaviour = '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect_error = {}\n'
+    parsed = checkfiles.parse(behaviour.format('["23503", "23001"]'), path=PATH)
+    assert parsed.behaviour[0].accepted_errors == ("23503", "23001")
+    assert checkfiles.parse(behaviour.format('"23505"'), path=PATH).behaviour[0].accepted_errors == ("23505",)
+    assert "expect_error" in error_of(behaviour.format("[]"))
+    assert "expect_error" in error_of(behaviour.format('["2350"]'))

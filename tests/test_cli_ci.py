@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from junitparser import JUnitXml
 
+from dbkit.ephemeral import find_binaries
 from helpers import run_dbkit, table_migrations, write_project
 
 def _project(tmp_path: Path, rollback_of_t2: str = "drop table public.m_t2;\n") -> Path:
@@ -35,6 +37,9 @@ def test_ci_fails_when_rollback_leaves_an_object_behind(tmp_path: Path) -> None:
     project = _project(tmp_path, rollback_of_t2="-- forgets to drop public.m_t2\nselect 1;\n")
     result = run_dbkit("ci", cwd=project)
     assert result.exit_code == 1
+    binaries = find_binaries()
+    assert re.fullmatch(rf"dbkit ci on a throwaway PostgreSQL {re.escape(binaries.version)} on 127\.0\.0\.1:\d+ "
+                        rf"\(binaries: {re.escape(str(binaries.bindir))}\)", result.stdout.splitlines()[0])
     assert "FAIL nothing left" in result.stdout
     assert "extra after rollback: table public.m_t2" in result.stdout
     assert "ci failed at step 'nothing left'" in result.stderr

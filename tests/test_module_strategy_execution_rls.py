@@ -9,14 +9,12 @@ filtered write by 0 rows, a denial by SQLSTATE 42501.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from dbkit.ephemeral import Server
 from dbkit.plans import nodes as plan_nodes
@@ -138,13 +136,10 @@ def outcome(cur: psycopg.Cursor[Any], statement: str) -> str:
 
 def module_database(server: Server, template: str, seed: str) -> Iterator[str]:
     """A clone of the migrated template for one test module, seeded once; tests roll back."""
-    name = f"strategy_{uuid.uuid4().hex[:12]}"
-    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name,
-                              template_dbname=template)
-    with janitor:
-        with psycopg.connect(server.url(name)) as conn:
+    with server.database(template=template, prefix="strategy_") as url:
+        with psycopg.connect(url) as conn:
             conn.execute(seed)
-        yield server.url(name)
+        yield url
 
 
 @pytest.fixture(scope="module")

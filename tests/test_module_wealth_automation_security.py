@@ -426,8 +426,7 @@ def test_verify_passes_on_a_database_with_supabase_default_privileges(
         server: Server, prepared_templates: dict[str, str]) -> None:
     # Every check of the three modules, including the access matrix, the "move" and
     # "reference" cells and the privilege rows, holds on the Supabase-prepared database.
-    with clone(server, prepared_templates["supabase"]) as janitor:
-        url = server.url(janitor.dbname)
+    with clone(server, prepared_templates["supabase"]) as url:
         ids: list[str] = []
         for module in ("platform", "wealth_automation", "alm_reporting"):
             result = run_dbkit("verify", "--module", module, "--with-writes", "--format", "json", url=url)

@@ -15,7 +15,7 @@ from dbkit import engine
 from dbkit.config import load_settings
 from dbkit.errors import InputError
 from dbkit.verify import Check, VerifyReport, verify
-from demo_project import write_demo_project
+from demo_project import CHECKS, write_demo_project
 from helpers import row_counts_and_sequences, run_dbkit
 
 
@@ -210,6 +210,19 @@ def test_dropped_and_changed_foreign_keys_are_reported(demo: tuple[Path, str]) -
     assert failures(run_verify(root, url))["demo.constraint.demo.items.items_owner_id_fkey"] == (
         "constraint demo.items.items_owner_id_fkey: definition: have: FOREIGN KEY (owner_id) REFERENCES "
         "auth.users(id) want: FOREIGN KEY (owner_id) REFERENCES auth.users(id) ON DELETE CASCADE")
+
+
+def test_behaviour_check_passes_on_any_listed_sqlstate_and_names_them_all_when_it_fails(
+        tmp_path: Path, empty_url: str, demo_snapshots: dict[str, str]) -> None:
+    listed = CHECKS.replace('expect_error = "23505"', 'expect_error = ["23001", "23505"]')
+    assert listed != CHECKS
+    root = write_demo_project(tmp_path, demo_snapshots, checks=listed)
+    engine.apply(load_settings(root, database_url=empty_url))
+    assert by_id(run_verify(root, empty_url, writes=True))["demo.items.duplicate_name_rejected"].status == "pass"
+    sql(empty_url, "alter table demo.items drop constraint items_owner_name_key")
+    assert failures(run_verify(root, empty_url, writes=True))["demo.items.duplicate_name_rejected"] == (
+        "The same name twice for one owner is rejected: have: succeeded (1 row(s)) want: error SQLSTATE 23001 or 23505"
+    )
 
 
 def test_dropped_and_disabled_triggers_are_reported(demo: tuple[Path, str]) -> None:

@@ -48,6 +48,7 @@ COMMANDS = ("select", "insert", "update", "delete", "move", "reference")
 IDENTITIES = tuple(DEFAULT_IDENTITIES)
 
 CheckId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]+$")]
+SqlState = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{5}$")]
 Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Command = Literal["select", "insert", "update", "delete", "move", "reference"]
@@ -86,7 +87,8 @@ class BehaviourCheck(_Strict):
     role: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")] | None = None
     sub: str | None = None
     expect: list[Row] | None = None
-    expect_error: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{5}$")] | None = None
+    # One SQLSTATE, or several where PostgreSQL versions differ (RESTRICT: 23503, from 18 23001).
+    expect_error: SqlState | Annotated[list[SqlState], Field(min_length=1)] | None = None
     expect_rowcount: int | None = None
 
     @model_validator(mode="after")
@@ -97,6 +99,13 @@ class BehaviourCheck(_Strict):
         if self.as_ is not None and (self.role is not None or self.sub is not None):
             raise ValueError("`as` names an identity: give either `as` or `role`/`sub`, not both")
         return self
+
+    @property
+    def accepted_errors(self) -> tuple[str, ...]:
+        """The SQLSTATEs that count as the expected refusal (empty: no error expected)."""
+        if self.expect_error is None:
+            return ()
+        return (self.expect_error,) if isinstance(self.expect_error, str) else tuple(self.expect_error)
 
 
 class Allowed(_Strict):

@@ -13,15 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from dbkit import engine, inspect
 from dbkit.config import DatabaseTarget, Settings
-from dbkit.ephemeral import Server, ephemeral_postgres
+from dbkit.ephemeral import Binaries, Server, ephemeral_postgres, find_binaries
 from dbkit.errors import DbkitError
 from dbkit.roundtrip import compare, snapshot
 from dbkit.project import load_project
@@ -55,27 +53,24 @@ def leftover_objects(conn: psycopg.Connection[Any]) -> dict[str, str]:
     return snapshot(conn)
 
 
-def server_settings(bindir: Path) -> dict[str, str]:
-    """Preload pg_cron where its package is installed, so the scheduling path runs for real."""
-    if (bindir.parent / "lib" / "pg_cron.so").exists():
+def server_settings(binaries: Binaries) -> dict[str, str]:
+    """Preload pg_cron where its library is installed (pg_config --pkglibdir), so the scheduling path runs for real."""
+    if binaries.has_library("pg_cron"):
         return {"shared_preload_libraries": "'pg_cron'", "cron.database_name": f"'{CI_DATABASE}'"}
     return {}
 
 
 @contextmanager
 def ci_database(settings: Settings) -> Iterator[tuple[Server, Settings]]:
-    from dbkit.ephemeral import find_bindir
-
-    preload = server_settings(find_bindir())
-    with ephemeral_postgres(preload) as server:
-        with psycopg.connect(server.url(), autocommit=True) as admin:
-            admin.execute(sql.SQL("create database {}").format(sql.Identifier(CI_DATABASE)))
+    binaries = find_binaries()
+    preload = server_settings(binaries)
+    with ephemeral_postgres(preload, binaries=binaries) as server, server.database(CI_DATABASE) as url:
         if preload:
             # As on Supabase with pg_cron enabled: the extension exists before the
             # modules are applied, so the scheduling path runs (and is rolled back) for real.
-            with psycopg.connect(server.url(CI_DATABASE), autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("create extension if not exists pg_cron")
-        yield server, replace(settings, database=DatabaseTarget.parse(server.url(CI_DATABASE)))
+        yield server, replace(settings, database=DatabaseTarget.parse(url))
 
 
 Step = Callable[[], tuple[bool, str]]
@@ -164,7 +159,7 @@ def run_ci(
             steps.append(_timed(name, action))
             if not steps[-1].ok:
                 break
-        return CiResult(server=f"PostgreSQL on 127.0.0.1:{server.port}", steps=tuple(steps), report=cycle.report)
+        return CiResult(server=server.describe(), steps=tuple(steps), report=cycle.report)
 
 
 def throwaway_snapshots(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) -> Generated:

@@ -15,7 +15,6 @@ left out; grants to them are in.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from psycopg import sql
 
 from dbkit import engine, inspect
 from dbkit.config import DatabaseTarget, Settings
+from dbkit.ephemeral import throwaway_database
 from dbkit.errors import DbkitError, InputError
 from dbkit.project import Migration, Project, load_project
 
@@ -149,15 +149,9 @@ def _one(settings: Settings, project: Project, migration: Migration, done: set[s
 def scratch_database(settings: Settings) -> Iterator[Settings]:
     """A fresh database beside ``settings``' database (same server), dropped afterwards."""
     target = settings.require_database()
-    name = f"dbkit_roundtrip_{uuid.uuid4().hex[:8]}"
-    with engine.connect(target) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
+    with throwaway_database(target.conninfo(), prefix="dbkit_roundtrip_") as name:
         yield replace(settings, database=DatabaseTarget(params={**target.params, "dbname": name},
                                                         password=target.password))
-    finally:
-        with engine.connect(target) as admin:
-            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def ci_roundtrip(settings: Settings) -> tuple[bool, str]:

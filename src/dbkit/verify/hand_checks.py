@@ -156,8 +156,8 @@ def _rows(conn: psycopg.Connection[Any], query: str, expect: list[list[str]]) ->
 
 
 def _want_text(b: BehaviourCheck) -> str:
-    if b.expect_error is not None:
-        return f"error SQLSTATE {b.expect_error}"
+    if b.accepted_errors:
+        return f"error SQLSTATE {' or '.join(b.accepted_errors)}"
     if b.expect_rowcount is not None:
         return f"{b.expect_rowcount} row(s) affected"
     return fmt_rows(_expected_rows(b.expect))
@@ -204,7 +204,7 @@ def _behaviour_outcome(b: BehaviourCheck, target: str, want: str, error: psycopg
                        rows: Rows | None, rowcount: int) -> Outcome:
     if error is not None:
         actual = f"error {error_text(error)}"
-        ok = b.expect_error is not None and error.sqlstate == b.expect_error
+        ok = error.sqlstate in b.accepted_errors
     elif b.expect_error is not None:
         actual, ok = "succeeded" + (f" ({rowcount} row(s))" if rowcount >= 0 else ""), False
     elif b.expect_rowcount is not None:
