@@ -80,6 +80,10 @@ create policy items_delete_own on demo.items for delete to authenticated using (
 """
 
 CHECKS = """\
+[fixtures]
+users = "insert into auth.users (id) values ('{owner}'), ('{stranger}');"
+owner_item = "insert into demo.items (owner_id, name) values ('{owner}', 'a');"
+
 [[rows]]
 id = "demo.settings.seed_row"
 source = "fixture §2"
@@ -90,7 +94,7 @@ expect = [["mode", "on", "t"]]
 id = "demo.item_count.of_nobody_is_zero"
 source = "fixture test 0"
 description = "A read-only behaviour check: nobody's items count is 0"
-role = "service_role"
+as = "service_role"
 sql = "select demo.item_count('{stranger}')"
 expect = [["0"]]
 
@@ -98,18 +102,15 @@ expect = [["0"]]
 id = "demo.items.duplicate_name_rejected"
 source = "fixture test 1"
 description = "The same name twice for one owner is rejected"
-setup = \"\"\"
-insert into auth.users (id) values ('{owner}');
-insert into demo.items (owner_id, name) values ('{owner}', 'a');
-\"\"\"
+uses = ["users", "owner_item"]
 sql = "insert into demo.items (owner_id, name) values ('{owner}', 'a')"
 expect_error = "23505"
 
 [[behaviour]]
 id = "demo.items.touch_trigger_fires"
 source = "fixture test 2"
+uses = ["users"]
 setup = \"\"\"
-insert into auth.users (id) values ('{owner}');
 insert into demo.items (owner_id, name, updated_at) values ('{owner}', 'a', '2000-01-01');
 \"\"\"
 sql = "update demo.items set name = 'b' where owner_id = '{owner}' returning updated_at > '2000-01-01'"
@@ -118,29 +119,34 @@ expect = [["t"]]
 [[behaviour]]
 id = "demo.item_count.counts_as_service_role"
 source = "fixture test 3"
-setup = \"\"\"
-insert into auth.users (id) values ('{owner}');
-insert into demo.items (owner_id, name) values ('{owner}', 'a'), ('{owner}', 'b');
-\"\"\"
+uses = ["users", "owner_item"]
+setup = "insert into demo.items (owner_id, name) values ('{owner}', 'b');"
 role = "service_role"
 sql = "select demo.item_count('{owner}')"
 expect = [["2"]]
 
+[[behaviour]]
+id = "demo.items.{who}_cannot_truncate"
+source = "fixture test 4"
+description = "{who} cannot truncate demo.items"
+sql = "truncate demo.items"
+as = "{who}"
+expect_error = "42501"
+each = [{ who = "anon" }, { who = "owner" }]
+
 [rls."demo.items"]
 source = "fixture RLS"
-setup = \"\"\"
-insert into auth.users (id) values ('{owner}'), ('{stranger}');
-insert into demo.items (owner_id, name) values ('{owner}', 'a');
-\"\"\"
+uses = ["users", "owner_item"]
 select = "select * from demo.items where owner_id = '{owner}'"
 insert = "insert into demo.items (owner_id, name) values ('{owner}', 'new')"
 update = "update demo.items set name = 'renamed' where owner_id = '{owner}'"
 delete = "delete from demo.items where owner_id = '{owner}'"
+move = "update demo.items set owner_id = '{stranger}' where owner_id = '{owner}'"
 [rls."demo.items".allowed]
 anon = []
 owner = ["select", "insert", "delete"]
 stranger = []
-service_role = ["select", "insert", "update", "delete"]
+service_role = ["select", "insert", "update", "delete", "move"]
 
 [[plans]]
 id = "demo.items.owner_lookup_uses_index"

@@ -105,6 +105,104 @@ def test_every_check_file_of_the_repository_loads() -> None:
     assert "* auth.*" in loaded[0].prerequisite_patterns()
 
 
+# ---------------------------------------------------------------- compact forms: fixtures, as, each, move/reference
+
+BEHAVIOUR = '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect_rowcount = 1\n'
+
+
+def test_as_names_a_matrix_identity_instead_of_role_and_sub() -> None:
+    parsed = checkfiles.parse(BEHAVIOUR + 'as = "stranger"\n', path=PATH)
+    assert parsed.behaviour[0].as_ == "stranger"
+    assert "Input should be 'anon', 'owner', 'stranger' or 'service_role'" in error_of(BEHAVIOUR + 'as = "admin"\n')
+    assert "give either `as` or `role`/`sub`" in error_of(BEHAVIOUR + 'as = "owner"\nrole = "anon"\n')
+
+
+def test_each_expands_one_entry_into_one_check_per_table_of_values() -> None:
+    parsed = checkfiles.parse('''
+[[behaviour]]
+id = "demo.{who}_cannot_truncate"
+source = "s"
+description = "{who} cannot truncate {table}"
+sql = "truncate {table}"
+as = "{who}"
+expect_error = "42501"
+each = [{ who = "anon", table = "demo.t" }, { who = "owner", table = "demo.u" }]
+''', path=PATH)
+    assert [(b.id, b.as_, b.sql, b.description) for b in parsed.behaviour] == [
+        ("demo.anon_cannot_truncate", "anon", "truncate demo.t", "anon cannot truncate demo.t"),
+        ("demo.owner_cannot_truncate", "owner", "truncate demo.u", "owner cannot truncate demo.u")]
+
+
+def test_each_keeps_owner_and_stranger_and_json_braces() -> None:
+    parsed = checkfiles.parse('[[behaviour]]\nid = "demo.{n}"\nsource = "s"\nexpect_rowcount = 1\n'
+                              'sql = "select \'{owner}\', \'{\\"a\\": 1}\'::jsonb, {n}"\neach = [{ n = "1" }]\n',
+                              path=PATH)
+    assert parsed.behaviour[0].sql == 'select \'{owner}\', \'{"a": 1}\'::jsonb, 1'
+
+
+@pytest.mark.parametrize(("each", "message"), [
+    ('each = []', "must be a non-empty list of tables"),
+    ('each = [{ n = "1" }, { m = "2" }]', "every table must give the same placeholders"),
+    ('each = [{ n = 1 }]', "placeholder values must be strings"),
+    ('each = [{ x = "1" }]', "must contain one of the placeholders x"),
+    ('each = [{ n = "1" }]\ndescription = "{typo}"', "placeholder {typo} is given by no table of `each`"),
+])
+def test_each_mistakes_are_errors(each: str, message: str) -> None:
+    text = '[[behaviour]]\nid = "demo.{n}"\nsource = "s"\nsql = "select 1"\nexpect_rowcount = 1\n' + each + "\n"
+    assert message in error_of(text)
+
+
+def test_move_and_named_reference_cells() -> None:
+    parsed = checkfiles.parse('''
+[rls."demo.t"]
+source = "s"
+move = "update demo.t set owner = '{stranger}'"
+[rls."demo.t".reference]
+parent = "insert into demo.t (parent) values (2)"
+parent_update = "update demo.t set parent = 2"
+[rls."demo.t".allowed]
+service_role = ["move", "reference"]
+''', path=PATH)
+    matrix = parsed.rls["demo.t"]
+    assert list(matrix.statements()) == ["move", "reference.parent", "reference.parent_update"]
+    assert matrix.allows("service_role", "reference.parent") and not matrix.allows("owner", "move")
+    assert "rls.demo.t.allowed.owner.0" in error_of(
+        '[rls."demo.t"]\nsource = "s"\nmove = "x"\n[rls."demo.t".allowed]\nowner = ["relink"]\n')
+
+
+def test_fixtures_are_shared_by_later_files_of_the_module(tmp_path: Path) -> None:
+    module = _module(tmp_path)
+    (module / "0002_demo_more.sql").write_text("create table demo.u (id int);\n")
+    (module / "0002_demo_more.rollback.sql").write_text("drop table demo.u;\n")
+    (module / "0001_demo_base.verify.toml").write_text('[fixtures]\nrows = "insert into demo.t values (1);"\n'
+                                                       + BEHAVIOUR.replace('sql', 'uses = ["rows"]\nsql'))
+    (module / "0002_demo_more.verify.toml").write_text(
+        '[rls."demo.t"]\nsource = "s"\nuses = ["rows"]\nsetup = "select 2"\nmove = "update demo.t set id = 2"\n'
+        '[rls."demo.t".allowed]\n')
+    loaded = checkfiles.load_module(load_project(load_settings(tmp_path)).module("demo"))
+    (_, matrix), = [(t, m) for _, t, m in loaded.rls()]
+    assert loaded.setup_of(matrix.uses, matrix.setup) == "insert into demo.t values (1);\nselect 2"
+
+
+@pytest.mark.parametrize(("first", "second", "message"), [
+    ('[fixtures]\nrows = "select 1"\n', '[fixtures]\nrows = "select 2"\n', "fixture 'rows' is declared twice"),
+    ("", BEHAVIOUR.replace("sql", 'uses = ["later"]\nsql') + '[fixtures]\nother = "x"\n',
+     "behaviour demo.b uses fixture 'later', which neither this file nor an earlier check file"),
+    ('[rls."demo.t"]\nsource = "s"\nmove = "x"\n[rls."demo.t".allowed]\n',
+     '[rls."demo.t"]\nsource = "s"\nselect = "y"\nmove = "x"\n[rls."demo.t".allowed]\n',
+     "the move cells of [rls.'demo.t'] are declared twice"),
+])
+def test_module_wide_mistakes_name_the_file(tmp_path: Path, first: str, second: str, message: str) -> None:
+    module = _module(tmp_path)
+    (module / "0002_demo_more.sql").write_text("create table demo.u (id int);\n")
+    (module / "0002_demo_more.rollback.sql").write_text("drop table demo.u;\n")
+    (module / "0001_demo_base.verify.toml").write_text(first)
+    (module / "0002_demo_more.verify.toml").write_text(second)
+    with pytest.raises(InputError, match="0002_demo_more.verify.toml") as info:
+        checkfiles.load_module(load_project(load_settings(tmp_path)).module("demo"))
+    assert message in str(info.value)
+
+
 def test_expect_error_takes_one_sqlstate_or_a_non_empty_list_of_them() -> None:
     behaviour = '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect_error = {}\n'
     parsed = checkfiles.parse(behaviour.format('["23503", "23001"]'), path=PATH)

@@ -48,6 +48,18 @@ def test_json_report_has_schema_version_summary_checks_and_matrix(broken: tuple[
         "expected": "denied", "actual": "allowed (1 row(s))", "status": "fail"}
 
 
+def test_every_format_shows_the_move_cell_as_its_own_column(broken: tuple[Path, str, VerifyReport]) -> None:
+    *_, report = broken
+    assert reports.matrix_columns(reports.rls_matrix(report)["demo.items"]) == [
+        "select", "insert", "update", "delete", "move"]
+    header = next(line for line in reports.render(report, "text").splitlines() if line.strip().startswith("SELECT"))
+    assert header.split() == ["SELECT", "INSERT", "UPDATE", "DELETE", "MOVE"]
+    assert "| Identity | SELECT | INSERT | UPDATE | DELETE | MOVE |" in reports.render(report, "markdown")
+    assert "<th>MOVE</th>" in reports.render(report, "html")
+    assert json.loads(reports.render(report, "json"))["rls_matrix"]["demo.items"]["service_role"]["move"][
+        "status"] == "pass"
+
+
 def test_junit_report_parses_with_one_suite_per_module(broken: tuple[Path, str, VerifyReport],
                                                        tmp_path: Path) -> None:
     root, url, _ = broken

@@ -72,6 +72,11 @@ def test_with_writes_runs_behaviour_and_the_rls_matrix(demo: tuple[Path, str]) -
     assert checks["demo.items.duplicate_name_rejected"].status == "pass"
     assert checks["demo.rls.demo.items.owner.insert"].status == "pass"
     assert checks["demo.rls.demo.items.stranger.select"].actual == "denied (0 rows)"
+    # the "move to another owner" cell: the owner has no update policy, service_role may re-home
+    assert checks["demo.rls.demo.items.owner.move"].actual == "denied (0 rows)"
+    assert checks["demo.rls.demo.items.service_role.move"].actual == "allowed (1 row(s))"
+    # one `each` entry, one check per placeholder table
+    assert checks["demo.items.anon_cannot_truncate"].status == checks["demo.items.owner_cannot_truncate"].status == "pass"
 
 
 def test_cli_exit_code_is_zero_when_nothing_failed(demo: tuple[Path, str]) -> None:

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from junitparser import Failure, JUnitXml
 
-from dbkit import snapshot
+from dbkit import checkfiles, snapshot
 from dbkit.config import load_settings
 from dbkit.project import load_project
 from dbkit.verify import VerifyReport, verify
@@ -107,3 +107,47 @@ def test_verify_that_cannot_connect_still_writes_the_report(tmp_path: Path) -> N
     assert result.exit_code == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.output
     cases = [case for suite in JUnitXml.fromfile(str(out)) for case in suite]
     assert [case.name for case in cases] == ["verify.could_not_run"]
+
+
+# ---------------------------------------------------------------- the hand-written checks can fail
+
+# One deliberate breakage per module, of what its hand-written checks guard (the policies where
+# the module has them), and the hand-written checks that must catch it with writes.
+BREAKAGES = {
+    "wealth_automation": ("alter policy goals_select_own on public.goals using (true)",
+                          {"wealth_automation.rls.public.goals.stranger.select"}),
+    "strategy_execution": ('alter policy "Users can view own strategy watchlists" on public.strategy_watchlists '
+                           "using (true)",
+                           {"strategy_execution.rls.public.strategy_watchlists.stranger.select"}),
+    "automations": ("alter policy agents_select_account on public.agents using (true)",
+                    {"automations.rls.public.agents.stranger.select"}),
+    "alm_reporting": ("grant usage on schema alm_reporting to anon; grant select on alm_reporting.import_history to anon",
+                      {"alm.privileges.anon_cannot_read_import_history"}),
+    "platform": ("create or replace function auth.uid() returns uuid language sql stable as $$ select null::uuid $$",
+                 {"platform.auth_uid_reads_jwt_claims", "platform.auth_uid_reads_legacy_claim_sub"}),
+}
+
+
+@pytest.mark.parametrize("module", sorted(BREAKAGES))
+def test_a_deliberate_breakage_fails_the_modules_hand_written_checks(module: str, migrated_url: str) -> None:
+    statement, caught = BREAKAGES[module]
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        conn.execute(statement)
+    report = verify(load_settings(REPO_ROOT, database_url=migrated_url), module=module, writes=True)
+    failed = {c.id for c in report.checks if c.status == "fail" and c.kind in ("rls", "behaviour", "row")}
+    assert caught <= failed, f"not caught: {caught - failed}"
+
+
+def test_every_rls_matrix_sits_at_or_after_the_change_that_last_defined_its_table() -> None:
+    """A matrix states who may do what as a migration leaves it: it sits beside the migration that
+    last changed its table's privileges or policies (per catalog.json), or a later one."""
+    project = load_project(load_settings(REPO_ROOT))
+    misplaced = []
+    for module in project.modules:
+        objects = (snapshot.load(project, module.name) or snapshot.ModuleSnapshot(module.name)).objects
+        for change, table, _ in checkfiles.load_module(module).rls():
+            defined = [o.migration for o in objects.values()
+                       if (o.kind == "table" and o.name == table) or (o.kind == "policy" and o.table == table)]
+            if defined and change.migration < max(defined):
+                misplaced.append(f"{table} in {change.migration}, defined by {max(defined)}")
+    assert misplaced == []

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 
 from dbkit import plans as plan_walker
-from dbkit.checkfiles import COMMANDS, IDENTITIES, BehaviourCheck, ChangeChecks, ModuleChecks, PlanCheck, RlsMatrix
+from dbkit.checkfiles import IDENTITIES, BehaviourCheck, ChangeChecks, ModuleChecks, PlanCheck, RlsMatrix, cell_order
 from dbkit.identity import DEFAULT_IDENTITIES, Identity, act_as, act_as_sql, fill_placeholders
 from dbkit.verify.model import Collector, Outcome, error_text, have_want
 from dbkit.verify.readonly import why_it_writes
@@ -29,6 +29,11 @@ LOCK_TIMEOUT = "2s"
 STATEMENT_TIMEOUT = "120s"
 WRITES_REASON = "writes (even rolled back): runs with --with-writes and in dbkit ci"
 SMALL_TABLE_PAGES = 128  # below ~1 MB the planner rightly reads a table sequentially
+CRUD = ("select", "insert", "update", "delete")
+# What a refused cell may answer: no privilege, a policy or a trigger (42501), or no row it may
+# see (0 rows); a move or a reference may also be refused by a same-tenant foreign key (23503).
+DENIED = {"42501"}
+DENIED_BY_KEY = {"42501", "23503"}
 
 Rows = tuple[tuple[str, ...], ...]
 _BOUNDS = f"set local lock_timeout = '{LOCK_TIMEOUT}'; set local statement_timeout = '{STATEMENT_TIMEOUT}'"
@@ -83,20 +88,30 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
             out.add(module, rows.id, "row", rows.query, rows.source, _rows(conn, rows.query, rows.expect))
     for change, b in checks.behaviour():
         target = b.description or b.sql
-        if not _skipped(out, module, change, b.id, "behaviour", target, mode, b.setup, fill_placeholders(b.sql)):
-            out.add(module, b.id, "behaviour", target, b.source, _behaviour(conn, b, mode))
+        setup = checks.setup_of(b.uses, b.setup)
+        if not _skipped(out, module, change, b.id, "behaviour", target, mode, setup, fill_placeholders(b.sql)):
+            out.add(module, b.id, "behaviour", target, b.source, _behaviour(conn, b, setup, mode))
+    declared: dict[str, set[str]] = {}
+    for _, table, matrix in checks.rls():
+        declared.setdefault(table, set()).update(matrix.statements())
+    reported: set[str] = set()
     for change, table, matrix in checks.rls():
-        if _skipped(out, module, change, f"{module}.rls.{table}", "rls", table, mode):
+        matrix_id = f"{module}.rls.{table}" + (f".{change.migration}" if table in reported else "")
+        # the CRUD cells no file of the module declares are shown (skipped) with the table's first matrix
+        undeclared = [] if table in reported else [c for c in CRUD if c not in declared[table]]
+        reported.add(table)
+        if _skipped(out, module, change, matrix_id, "rls", table, mode):
             continue
         if not mode.writes:
-            out.add(module, f"{module}.rls.{table}", "rls", table, matrix.source,
+            out.add(module, matrix_id, "rls", table, matrix.source,
                     Outcome("access matrix", "(not run)", skipped=WRITES_REASON))
             continue
-        _rls_matrix(out, conn, module, table, matrix)
+        _rls_matrix(out, conn, module, table, matrix, checks.setup_of(matrix.uses, matrix.setup), undeclared)
     for change, p in checks.plans():
         query = plan_walker.without_row_locks(fill_placeholders(p.query))
         if not _skipped(out, module, change, p.id, "plan", p.query, Mode(skip_reason=mode.skip_reason), query):
-            out.add(module, p.id, "plan", p.query, p.source, _plan(conn, p, mode, live_index_tables))
+            out.add(module, p.id, "plan", p.query, p.source,
+                    _plan(conn, p, checks.setup_of(p.uses, p.setup), mode, live_index_tables))
 
 
 def _skipped(out: Collector, module: str, change: ChangeChecks, check_id: str, kind: str, target: str,
@@ -114,8 +129,13 @@ def _skipped(out: Collector, module: str, change: ChangeChecks, check_id: str, k
 # ---------------------------------------------------------------- rows
 
 
+def _expected_rows(expect: list[list[str]] | None) -> Rows:
+    """Expected values, ``{owner}`` / ``{stranger}`` written as placeholders like everywhere else."""
+    return tuple(tuple(fill_placeholders(v) for v in row) for row in expect or ())
+
+
 def _rows(conn: psycopg.Connection[Any], query: str, expect: list[list[str]]) -> Outcome:
-    want = tuple(tuple(r) for r in expect)
+    want = _expected_rows(expect)
     try:
         with transaction(conn, read_only=True) as cur:
             cur.execute(query)
@@ -140,23 +160,25 @@ def _want_text(b: BehaviourCheck) -> str:
         return f"error SQLSTATE {' or '.join(b.accepted_errors)}"
     if b.expect_rowcount is not None:
         return f"{b.expect_rowcount} row(s) affected"
-    return fmt_rows(tuple(tuple(r) for r in b.expect or ()))
+    return fmt_rows(_expected_rows(b.expect))
 
 
-def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, mode: Mode) -> Outcome:
+def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, setup: str | None, mode: Mode) -> Outcome:
     want = _want_text(b)
     target = b.description or b.sql
     identity = None
-    if b.role is not None or b.sub is not None:
+    if b.as_ is not None:
+        identity = DEFAULT_IDENTITIES[b.as_]
+    elif b.role is not None or b.sub is not None:
         identity = Identity(b.role or DEFAULT_IDENTITIES["owner"].role, fill_placeholders(b.sub) if b.sub else None)
     error: psycopg.Error | None = None
     rows: Rows | None = None
     rowcount = -1
     try:
         with transaction(conn, read_only=not mode.writes) as cur:
-            if b.setup:
+            if setup:
                 try:
-                    cur.execute(fill_placeholders(b.setup))
+                    cur.execute(fill_placeholders(setup))
                 except psycopg.Error as exc:
                     return _setup_failed(exc, want)
             if identity is not None:
@@ -189,51 +211,56 @@ def _behaviour_outcome(b: BehaviourCheck, target: str, want: str, error: psycopg
         actual, ok = f"{rowcount} row(s) affected", rowcount == b.expect_rowcount
     else:
         actual = fmt_rows(rows)
-        ok = rows == tuple(tuple(r) for r in b.expect or ())
+        ok = rows == _expected_rows(b.expect)
     return Outcome(want, actual, () if ok else (have_want(target, actual, want),))
 
 
 # ---------------------------------------------------------------- RLS access matrix
 
 
-def _rls_matrix(out: Collector, conn: psycopg.Connection[Any], module: str, table: str, matrix: RlsMatrix) -> None:
+def _rls_matrix(out: Collector, conn: psycopg.Connection[Any], module: str, table: str, matrix: RlsMatrix,
+                setup: str | None, undeclared: list[str]) -> None:
     statements = matrix.statements()
+    cells = sorted([*statements, *undeclared], key=cell_order)
     try:
         with transaction(conn, read_only=False) as cur:
             setup_error = None
-            if matrix.setup:
+            if setup:
                 try:
                     with conn.transaction():
-                        cur.execute(fill_placeholders(matrix.setup))
+                        cur.execute(fill_placeholders(setup))
                 except psycopg.Error as exc:
                     setup_error = error_text(exc)
             for name in IDENTITIES:
-                for command in COMMANDS:
-                    outcome = _cell(conn, cur, table, matrix, name, command, statements.get(command), setup_error)
-                    out.add(module, f"{module}.rls.{table}.{name}.{command}", "rls", table, matrix.source,
-                            outcome, cell=(name, command))
+                for cell in cells:
+                    outcome = _cell(conn, cur, table, matrix, name, cell, statements.get(cell), setup_error)
+                    out.add(module, f"{module}.rls.{table}.{name}.{cell}", "rls", table, matrix.source,
+                            outcome, cell=(name, cell))
     except psycopg.Error as exc:
         out.add(module, f"{module}.rls.{table}", "rls", table, matrix.source,
                 Outcome("matrix", "(error)", (f"access matrix for {table} could not run: {error_text(exc)}",)))
 
 
 def _cell(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], table: str, matrix: RlsMatrix, name: str,
-          command: str, statement: str | None, setup_error: str | None) -> Outcome:
-    want = "allowed" if command in matrix.allowed_for(name) else "denied"
-    label = f"{DEFAULT_IDENTITIES[name].label} {command.upper()} on {table}"
+          cell: str, statement: str | None, setup_error: str | None) -> Outcome:
+    want = "allowed" if matrix.allows(name, cell) else "denied"
+    label = f"{DEFAULT_IDENTITIES[name].label} {cell.upper()} on {table}"
     if statement is None:
-        return Outcome(want, "(not run)", skipped=f"no {command} statement declared in [rls.\"{table}\"]")
+        return Outcome(want, "(not run)", skipped=f"no {cell} statement declared in [rls.\"{table}\"]")
     if setup_error is not None:
         return Outcome(want, "(setup failed)", (f"{label}: setup failed: {setup_error}",))
-    actual, detail = run_as(conn, cur, DEFAULT_IDENTITIES[name], fill_placeholders(statement))
+    crosses_tenants = cell.split(".", 1)[0] in ("move", "reference")
+    actual, detail = run_as(conn, cur, DEFAULT_IDENTITIES[name], fill_placeholders(statement),
+                            denied=DENIED_BY_KEY if crosses_tenants else DENIED, at_commit=crosses_tenants)
     shown = actual + (f" ({detail})" if detail else "")
     return Outcome(want, shown, () if actual == want else (f"{label}: have: {shown} want: {want}",))
 
 
-def run_as(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], identity: Identity,
-           statement: str) -> tuple[str, str]:
+def run_as(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], identity: Identity, statement: str, *,
+           denied: set[str] | frozenset[str] = frozenset(DENIED), at_commit: bool = False) -> tuple[str, str]:
     """Run one statement as ``identity`` in a savepoint that is rolled back -> (allowed|denied|error, detail).
 
+    ``at_commit``: deferred constraints are checked right after the statement, as COMMIT would.
     Two round trips: the savepoint, the identity and the statement go as one simple query."""
     prelude = act_as_sql(identity).as_string(conn)
     try:
@@ -241,9 +268,11 @@ def run_as(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], identity: Id
         while cur.nextset():
             pass
         count = cur.rowcount
+        if at_commit:
+            cur.execute("set constraints all immediate")
         result = ("allowed", f"{count} row(s)") if count >= 1 else ("denied", "0 rows")
     except psycopg.Error as exc:
-        result = ("denied" if exc.sqlstate == "42501" else "error"), error_text(exc)
+        result = ("denied" if exc.sqlstate in denied else "error"), error_text(exc)
     cur.execute("rollback to savepoint dbkit_cell")
     return result
 
@@ -251,17 +280,18 @@ def run_as(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], identity: Id
 # ---------------------------------------------------------------- plans
 
 
-def _plan(conn: psycopg.Connection[Any], p: PlanCheck, mode: Mode, index_tables: dict[str, str]) -> Outcome:
+def _plan(conn: psycopg.Connection[Any], p: PlanCheck, setup: str | None, mode: Mode,
+          index_tables: dict[str, str]) -> Outcome:
     want_index = p.uses_index.rsplit(".", 1)[-1]
-    seeded = mode.seeded_plans and p.setup is not None
+    seeded = mode.seeded_plans and setup is not None
     method = "generated rows + ANALYZE, rolled back" if seeded else "EXPLAIN under the database's statistics"
     want = f"plan uses index {want_index} ({method})"
     query = plan_walker.without_row_locks(fill_placeholders(p.query))
     try:
         with transaction(conn, read_only=not seeded) as cur:
-            if seeded and p.setup:
+            if seeded and setup:
                 _without_triggers(conn, cur)
-                cur.execute(fill_placeholders(p.setup))
+                cur.execute(fill_placeholders(setup))
             cur.execute("explain (format json) " + query)
             row = cur.fetchone()
             size = _size(cur, index_tables.get(want_index)) if not seeded else None
