@@ -1,0 +1,29 @@
+"""``lint``: the one entry point that loads, checks, settles and (optionally) runs sqlfluff."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dbkit.config import Settings
+from dbkit.lint import runner
+from dbkit.lint.model import LintReport, sorted_findings
+from dbkit.lint.sqlfluff import run_sqlfluff
+from dbkit.project import load
+
+DEFAULT_EXPOSED_SCHEMAS = ("public",)
+
+
+def lint(settings: Settings, *, sqlfluff: bool = True,
+         exposed_schemas: Sequence[str] = DEFAULT_EXPOSED_SCHEMAS) -> LintReport:
+    """Lint every SQL file of the project. Raises ConfigError when there is nothing to lint."""
+    loaded = load(settings)
+    project = runner.build(loaded, exposed_schemas)
+    hits = runner.run(project)
+    settled = runner.settle(hits)
+    findings = list(settled.findings)
+    checkers = ["dbkit"]
+    if sqlfluff:
+        findings.extend(run_sqlfluff(settings, [f.path for f in loaded.files]))
+        checkers.insert(0, "sqlfluff")
+    return LintReport(findings=sorted_findings(findings), allowed=tuple(settled.allowed),
+                      files=tuple(sorted(f.name for f in loaded.files)), checkers=tuple(checkers))
