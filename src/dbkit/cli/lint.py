@@ -18,7 +18,7 @@ from dbkit.errors import ChecksFailed
               help="Also apply everything to a throwaway PostgreSQL and run plpgsql_check on every plpgsql "
                    "function (needs the plpgsql_check extension, e.g. postgresql-15-plpgsql-check).")
 def lint(config_file: Path | None, fmt: str, database: bool) -> None:
-    """Lint migrations/ and sql/: sqlfluff (.sqlfluff) plus dbkit's rules DBK000-DBK013.
+    """Lint migrations/ and sql/: sqlfluff (.sqlfluff) plus dbkit's rules DBK000-DBK022.
 
     Silence one occurrence with a reason, in or directly above the statement:
     `-- dbkit-allow DBK009 column unused since release 12`. Exit 1 on any error.

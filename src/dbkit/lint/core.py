@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dbkit.config import Settings
-from dbkit.lint import runner
+from dbkit.lint import history, runner
 from dbkit.lint.model import LintReport, sorted_findings
 from dbkit.lint.sqlfluff import run_sqlfluff
 from dbkit.project import load
@@ -15,11 +15,15 @@ DEFAULT_EXPOSED_SCHEMAS = ("public",)
 
 def lint(settings: Settings, *, sqlfluff: bool = True,
          exposed_schemas: Sequence[str] = DEFAULT_EXPOSED_SCHEMAS) -> LintReport:
-    """Lint every SQL file of the project. Raises ConfigError when there is nothing to lint."""
+    """Lint every SQL file of the project. Raises ConfigError when there is nothing to lint.
+
+    ``lint-baseline.toml`` says which migrations are history.
+    """
     loaded = load(settings)
     project = runner.build(loaded, exposed_schemas)
     hits = runner.run(project)
-    settled = runner.settle(hits)
+    past = history.from_baseline(settings, loaded.project)
+    settled = runner.settle(hits, history=past)
     findings = list(settled.findings)
     checkers = ["dbkit"]
     if sqlfluff:

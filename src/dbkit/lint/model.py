@@ -23,10 +23,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class Allowed:
-    """A finding silenced by a ``-- dbkit-allow`` marker, with the reason given."""
+    """A finding set aside, with the reason.
+
+    ``by`` says who set it aside: ``marker`` (a ``-- dbkit-allow`` comment) or ``history``
+    (the migration is already applied, through ``lint-baseline.toml``).
+    """
 
     finding: Finding
     reason: str
+    by: str = "marker"
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,13 @@ def render(report: LintReport, fmt: str) -> str:
 
 def summary(report: LintReport) -> str:
     checked = " + ".join(report.checkers)
-    silenced = f", {len(report.allowed)} allowed by marker" if report.allowed else ""
+    counts = {by: sum(1 for a in report.allowed if a.by == by) for by in ("marker", "history")}
+    notes = "".join(text for text in (
+        f", {counts['marker']} allowed by marker" if counts["marker"] else "",
+        f", {counts['history']} on applied migrations" if counts["history"] else "",
+    ))
     return (f"{report.errors} error(s), {report.warnings} warning(s) in {len(report.files)} file(s) "
-            f"({checked}){silenced}")
+            f"({checked}){notes}")
 
 
 def render_text(report: LintReport) -> str:
@@ -45,8 +49,9 @@ def render_json(report: LintReport) -> str:
         "checkers": list(report.checkers),
         "files": list(report.files),
         "findings": [asdict(f) for f in report.findings],
-        "allowed": [{**asdict(a.finding), "reason": a.reason} for a in report.allowed],
-        "rules": {rule.id: {"title": rule.title, "fix": rule.fix, "severity": rule.severity, "docs": rule.docs()}
+        "allowed": [{**asdict(a.finding), "reason": a.reason, "by": a.by} for a in report.allowed],
+        "rules": {rule.id: {"title": rule.title, "fix": rule.fix, "severity": rule.severity,
+                            "graded": rule.graded, "history": rule.history, "docs": rule.docs()}
                   for rule in RULES.values()},
     }
     return json.dumps(payload, indent=2)

@@ -1,4 +1,4 @@
-"""Run the rules over a loaded project, then settle each hit against its allow markers."""
+"""Run the rules over a loaded project, then settle each hit: allow marker or history."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from pglast import ast
 
+from dbkit.lint.history import History
 from dbkit.lint.model import Allowed, Finding
 from dbkit.lint.rules import ALL_RULES, Rule, Scope
 from dbkit.lint.rules.base import Dispatcher, Hit, LintProject, MigrationUnit, relation
@@ -75,18 +76,22 @@ class Settled:
     allowed: list[Allowed] = field(default_factory=list)
 
 
-def settle(hits: Sequence[Hit]) -> Settled:
-    """Set aside the hits an allow marker with a reason covers."""
+def settle(hits: Sequence[Hit], *, history: History) -> Settled:
+    """Markers first (an explicit reason), then history (applied migrations)."""
     out = Settled()
     for hit in hits:
         rule = hit.rule
         finding = Finding(rule.id, hit.path, hit.line, hit.column, hit.message, rule.severity)
         reason = hit.allows.get(rule.id)
         if reason:
-            out.allowed.append(Allowed(finding, reason))
+            out.allowed.append(Allowed(finding, reason, "marker"))
             continue
         if reason == "":
             finding = replace(finding, message=finding.message + " (the dbkit-allow marker needs a reason to count)")
+        applied = history.reason(hit.migration, hit.path) if rule.history else None
+        if applied:
+            out.allowed.append(Allowed(finding, applied, "history"))
+            continue
         out.findings.append(finding)
     return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dbkit.lint.rules.base import Rule, Scope
-from dbkit.lint.rules.changes import DestructiveChange
+from dbkit.lint.rules.changes import DestructiveChange, Rename, TransactionControl
 from dbkit.lint.rules.files import (
     HeaderDirective,
     IncludeProblem,
@@ -15,6 +15,15 @@ from dbkit.lint.rules.indexes import (
     ConcurrentlyInTransaction,
     ForeignKeyWithoutIndex,
     IndexWithoutConcurrently,
+    UniqueWithoutUsingIndex,
+)
+from dbkit.lint.rules.locks import (
+    AddColumnRewrite,
+    CheckValidatedUnderLock,
+    ForeignKeyValidatedUnderLock,
+    RequiredColumnWithoutDefault,
+    SetNotNullWithoutCheck,
+    ValidateInSameTransaction,
 )
 from dbkit.lint.rules.rls import RlsWithoutPolicy, TableWithoutRls
 from dbkit.lint.rules.security import AuthCallPerRow, PolicyWithoutRole, SecurityDefinerWithoutSearchPath
@@ -34,7 +43,9 @@ class PlpgsqlCheck(Rule):
 ALL_RULES: tuple[type[Rule], ...] = (
     Unparsable, SecurityDefinerWithoutSearchPath, TableWithoutRls, RlsWithoutPolicy, AuthCallPerRow,
     PolicyWithoutRole, ForeignKeyWithoutIndex, IndexWithoutConcurrently, ConcurrentlyInTransaction,
-    DestructiveChange, MissingRollback, HeaderDirective, IncludeProblem, MisplacedFile, PlpgsqlCheck,
+    DestructiveChange, MissingRollback, HeaderDirective, IncludeProblem, MisplacedFile, CheckValidatedUnderLock,
+    ForeignKeyValidatedUnderLock, UniqueWithoutUsingIndex, SetNotNullWithoutCheck, AddColumnRewrite,
+    RequiredColumnWithoutDefault, Rename, TransactionControl, ValidateInSameTransaction, PlpgsqlCheck,
 )
 RULES: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
 

@@ -8,6 +8,11 @@ A rule declares its id, title, fix and severity, which statements it looks at (i
   their directive, i.e. what the engine runs in one transaction;
 * ``Scope.PROJECT``: every forward migration in plan order (the schema as it grows).
 
+``history = True`` marks a change-safety rule (how a migration locks or breaks clients
+while it runs): once the migration is applied, such a finding is history and is set
+aside. ``graded = True`` marks a rule whose cost grows with the table: its findings name
+the table whose size decides how long the lock lasts.
+
 Rules only read the tree: their ``visit_<Node>`` methods return nothing, so the runner
 can walk each statement once for every rule of a scope (``Dispatcher``).
 """
@@ -15,7 +20,7 @@ can walk each statement once for every rule of a scope (``Dispatcher``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -60,10 +65,26 @@ class LintProject:
     files: dict[str, ParsedFile]  # by project-relative name
     units: tuple[MigrationUnit, ...]  # plan order
     exposed: tuple[str, ...]  # schemas an API serves (RLS required)
+    _volatility: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         return self.loaded.diagnostics
+
+    def function_volatility(self) -> dict[str, str]:
+        """name -> volatile|stable|immutable for every function the project's SQL creates."""
+        if self._volatility is None:
+            found: dict[str, str] = {}
+            for parsed in self.files.values():
+                for stmt in parsed.statements:
+                    if isinstance(stmt.node, ast.CreateFunctionStmt):
+                        volatility = "volatile"  # PostgreSQL's default
+                        for option in stmt.node.options or ():
+                            if option.defname == "volatility":
+                                volatility = str(getattr(option.arg, "sval", volatility))
+                        found[strings(stmt.node.funcname)[-1]] = volatility
+            self._volatility = found
+        return self._volatility
 
 
 @dataclass(frozen=True)
@@ -76,7 +97,8 @@ class Hit:
     column: int
     message: str
     allows: Mapping[str, str]  # markers that may silence it
-    migration: Migration | None = None  # the migration it belongs to
+    migration: Migration | None = None  # the migration it belongs to (history)
+    table: str | None = None  # graded by this table's size on the target
 
 
 class Rule(Visitor):
@@ -87,6 +109,8 @@ class Rule(Visitor):
     fix: ClassVar[str]
     severity: ClassVar[str] = ERROR
     scope: ClassVar[Scope] = Scope.MIGRATION
+    history: ClassVar[bool] = False
+    graded: ClassVar[bool] = False
 
     def __init__(self, project: LintProject, emit: Callable[[Hit], None]) -> None:
         self.project = project
@@ -104,11 +128,12 @@ class Rule(Visitor):
 
     # -- reporting
 
-    def report(self, message: str, *, at: Any = None, stmt: Statement | None = None,
+    def report(self, message: str, *, at: Any = None, stmt: Statement | None = None, table: str | None = None,
                migration: Migration | None = None, with_fix: bool = True) -> None:
         """A finding at ``at`` (a node with a location, or an offset) in ``stmt`` (default: the current one).
 
-        The rule's fix is appended unless the message already says what to do (``with_fix=False``).
+        ``table`` names the table whose size grades it (graded rules only); the rule's fix is
+        appended unless the message already says what to do (``with_fix=False``).
         """
         stmt = stmt or self.stmt
         assert stmt is not None, "report() outside a statement"
@@ -118,7 +143,7 @@ class Rule(Visitor):
         source = stmt.file
         owner = migration or (self.unit.migration if self.unit else None)
         self._emit(Hit(type(self), source.name, source.line_of(offset), source.column_of(offset),
-                       f"{message}; {self.fix}" if with_fix else message, stmt.allows, owner))
+                       f"{message}; {self.fix}" if with_fix else message, stmt.allows, owner, table if self.graded else None))
 
     def report_file(self, path: str, line: int | None, message: str, *, column: int = 1) -> None:
         """A finding about a whole file (silenced by a marker in the file's header)."""
@@ -130,6 +155,31 @@ class Rule(Visitor):
     def existing(self, table: str) -> bool:
         """True unless the current migration creates the table (then it has no rows yet)."""
         return self.unit is None or table not in self.unit.created
+
+    def added_column(self, ancestors: Ancestor, cmd: ast.AlterTableCmd) -> tuple[str, ast.ColumnDef] | None:
+        """For ``ALTER TABLE … ADD COLUMN`` on a table the migration did not create: the table and column."""
+        if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
+            return None
+        found = altered_table(ancestors)
+        if found is None or not self.existing(found[0]):
+            return None
+        return found[0], cmd.def_
+
+    def added_to_existing(self, ancestors: Ancestor, node: ast.Constraint, kind: str,
+                          *, columns: bool = True) -> tuple[str, str] | None:
+        """For a constraint that ``ALTER TABLE … ADD CONSTRAINT`` (or, with ``columns``, ``ADD COLUMN``)
+        adds to a table the migration did not create: the table and how to name the statement."""
+        found = altered_table(ancestors)
+        if found is None:
+            return None
+        table, cmd = found
+        if cmd is None or not self.existing(table):
+            return None
+        if cmd.subtype == AlterTableType.AT_AddConstraint:
+            return table, " ".join(part for part in ("ADD CONSTRAINT", node.conname, kind) if part)
+        if columns and cmd.subtype == AlterTableType.AT_AddColumn:
+            return table, f"ADD COLUMN {getattr(cmd.def_, 'colname', '')} … {kind}"
+        return None
 
 
 class Dispatcher(Visitor):

@@ -141,12 +141,15 @@ class IndexWithoutConcurrently(Rule):
     title = "CREATE INDEX on an existing table without CONCURRENTLY"
     fix = ("use `create index concurrently` in a migration of its own with `-- transactional: false`; "
            "a plain CREATE INDEX blocks every write to the table while it builds")
+    history = True
+    graded = True
 
     def visit_IndexStmt(self, ancestors: Ancestor, node: ast.IndexStmt) -> None:
         table = relation(node.relation)
         if not node.concurrent and self.existing(table):
             assert self.unit is not None
-            self.report(f"CREATE INDEX {node.idxname or ''} on {table}, which {self.unit.id} did not create")
+            self.report(f"CREATE INDEX {node.idxname or ''} on {table}, which {self.unit.id} did not create",
+                        table=table)
 
 
 class ConcurrentlyInTransaction(Rule):
@@ -157,6 +160,7 @@ class ConcurrentlyInTransaction(Rule):
     title = "CONCURRENTLY inside a transactional migration"
     fix = ("add `-- transactional: false` to the migration's header (PostgreSQL refuses CONCURRENTLY "
            "inside a transaction) and keep it to that one statement")
+    history = True
 
     def _transactional(self) -> bool:
         return self.unit is not None and self.unit.transactional
@@ -173,3 +177,29 @@ class ConcurrentlyInTransaction(Rule):
     def visit_ReindexStmt(self, ancestors: Ancestor, node: ast.ReindexStmt) -> None:
         if self._transactional() and any(p.defname == "concurrently" for p in node.params or ()):
             self.report("REINDEX CONCURRENTLY in a transactional migration fails at apply time")
+
+
+class UniqueWithoutUsingIndex(Rule):
+    """``ADD PRIMARY KEY``/``ADD UNIQUE`` (and ``ADD COLUMN … UNIQUE``) build their index under the
+    ACCESS EXCLUSIVE lock of ALTER TABLE, blocking reads and writes for the whole build (2.2 s for
+    1,000,000 rows measured). ``USING INDEX`` attaches an index built beforehand with CREATE UNIQUE
+    INDEX CONCURRENTLY, which takes the lock only for an instant. An EXCLUDE constraint has no
+    such form; build it while the table is still small or in a maintenance window."""
+
+    id = "DBK016"
+    title = "ADD UNIQUE/PRIMARY KEY without USING INDEX on an existing table"
+    fix = ("build the index first with `create unique index concurrently <name> on <table> (…)` in a "
+           "`-- transactional: false` migration, then `alter table … add constraint <name> unique using index <name>`")
+    history = True
+    graded = True
+
+    def visit_Constraint(self, ancestors: Ancestor, node: ast.Constraint) -> None:
+        kinds = {ConstrType.CONSTR_PRIMARY: "PRIMARY KEY", ConstrType.CONSTR_UNIQUE: "UNIQUE",
+                 ConstrType.CONSTR_EXCLUSION: "EXCLUDE"}
+        if node.contype not in kinds or node.indexname:
+            return
+        found = self.added_to_existing(ancestors, node, kinds[node.contype])
+        if found:
+            table, what = found
+            self.report(f"{what} on {table} builds its index while holding ACCESS EXCLUSIVE, blocking reads and "
+                        "writes", at=node, table=table)

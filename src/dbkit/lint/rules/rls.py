@@ -21,6 +21,7 @@ class TableWithoutRls(Rule):
     title = "table in an exposed schema without row level security"
     fix = ("enable RLS in the same migration (`alter table … enable row level security` in the table's "
            "sql/policies/ file, included by that migration)")
+    history = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
