@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from dbkit.config import Settings
 from dbkit.lint import history, runner
+from dbkit.lint.grading import TargetReader, Thresholds
 from dbkit.lint.model import LintReport, sorted_findings
 from dbkit.lint.sqlfluff import run_sqlfluff
 from dbkit.project import load
@@ -13,21 +14,27 @@ from dbkit.project import load
 DEFAULT_EXPOSED_SCHEMAS = ("public",)
 
 
-def lint(settings: Settings, *, sqlfluff: bool = True,
-         exposed_schemas: Sequence[str] = DEFAULT_EXPOSED_SCHEMAS) -> LintReport:
+def lint(settings: Settings, *, sqlfluff: bool = True, exposed_schemas: Sequence[str] = DEFAULT_EXPOSED_SCHEMAS,
+         target: TargetReader | None = None, thresholds: Thresholds | None = None) -> LintReport:
     """Lint every SQL file of the project. Raises ConfigError when there is nothing to lint.
 
-    ``lint-baseline.toml`` says which migrations are history.
+    ``target`` reads a database's table sizes and applied migrations (``dbkit.dblint``):
+    lock-taking findings are then graded by size, and findings on migrations applied there
+    are history. Without it, ``lint-baseline.toml`` says which migrations are history.
     """
     loaded = load(settings)
     project = runner.build(loaded, exposed_schemas)
     hits = runner.run(project)
-    past = history.from_baseline(settings, loaded.project)
-    settled = runner.settle(hits, history=past)
+    facts = target(frozenset(h.table for h in hits if h.table)) if target is not None else None
+    past = history.from_target(facts, loaded.project) if facts is not None else None
+    if past is None:
+        past = history.from_baseline(settings, loaded.project)
+    settled = runner.settle(hits, history=past, target=facts, thresholds=thresholds or Thresholds())
     findings = list(settled.findings)
     checkers = ["dbkit"]
     if sqlfluff:
         findings.extend(run_sqlfluff(settings, [f.path for f in loaded.files]))
         checkers.insert(0, "sqlfluff")
     return LintReport(findings=sorted_findings(findings), allowed=tuple(settled.allowed),
-                      files=tuple(sorted(f.name for f in loaded.files)), checkers=tuple(checkers))
+                      files=tuple(sorted(f.name for f in loaded.files)), checkers=tuple(checkers),
+                      target=facts.description if facts is not None else None)

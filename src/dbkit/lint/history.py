@@ -4,8 +4,9 @@ A change-safety finding (how a migration locks, rewrites or breaks clients while
 helps only before the migration runs; once it is applied somewhere, the file may not be
 edited (its checksum is recorded), and a safer form can only be a new migration. So:
 
-``lint-baseline.toml`` at the project root says, per module, through which migration
-everything is released, with the reason::
+* with ``--database URL``, the target's own record says what is applied there;
+* without a target, ``lint-baseline.toml`` at the project root says, per module, through
+  which migration everything is released, with the reason::
 
       reason = "released to production in 2024.06; safer forms follow as new migrations"
       [through]
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from dbkit.config import Settings
 from dbkit.errors import ConfigError
+from dbkit.lint.grading import Target
 from dbkit.project import Migration, Project
 
 BASELINE_FILE = "lint-baseline.toml"
@@ -38,6 +40,15 @@ class History:
         if migration is None or path in self.pending_files:
             return None
         return self.reasons.get(migration.id)
+
+
+def from_target(target: Target, project: Project) -> History | None:
+    """What the target's record says is applied; None when the record could not be read."""
+    if target.applied is None:
+        return None
+    reasons = {m.id: f"applied on {target.description} at {target.applied[m.id]}"
+               for m in project.plan if m.id in target.applied}
+    return History(reasons=reasons, pending_files=target.pending_files)
 
 
 def from_baseline(settings: Settings, project: Project) -> History:

@@ -25,8 +25,9 @@ class Finding:
 class Allowed:
     """A finding set aside, with the reason.
 
-    ``by`` says who set it aside: ``marker`` (a ``-- dbkit-allow`` comment) or ``history``
-    (the migration is already applied, through ``lint-baseline.toml``).
+    ``by`` says who set it aside: ``marker`` (a ``-- dbkit-allow`` comment), ``history``
+    (the migration is already applied: on the target, or through ``lint-baseline.toml``)
+    or ``size`` (the target's table is small enough for the lock not to matter).
     """
 
     finding: Finding
@@ -40,6 +41,7 @@ class LintReport:
     allowed: tuple[Allowed, ...]
     files: tuple[str, ...]
     checkers: tuple[str, ...]
+    target: str | None = None  # user@host:port/dbname whose sizes graded the findings
 
     @property
     def errors(self) -> int:
@@ -55,7 +57,7 @@ class LintReport:
 
     def merged(self, findings: Iterable[Finding], checker: str) -> LintReport:
         return LintReport(findings=sorted_findings((*self.findings, *findings)), allowed=self.allowed,
-                          files=self.files, checkers=(*self.checkers, checker))
+                          files=self.files, checkers=(*self.checkers, checker), target=self.target)
 
 
 def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:

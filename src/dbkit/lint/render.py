@@ -24,13 +24,15 @@ def render(report: LintReport, fmt: str) -> str:
 
 def summary(report: LintReport) -> str:
     checked = " + ".join(report.checkers)
-    counts = {by: sum(1 for a in report.allowed if a.by == by) for by in ("marker", "history")}
+    counts = {by: sum(1 for a in report.allowed if a.by == by) for by in ("marker", "history", "size")}
     notes = "".join(text for text in (
         f", {counts['marker']} allowed by marker" if counts["marker"] else "",
         f", {counts['history']} on applied migrations" if counts["history"] else "",
+        f", {counts['size']} on tables small enough" if counts["size"] else "",
     ))
+    graded = f"; graded by {report.target}" if report.target else ""
     return (f"{report.errors} error(s), {report.warnings} warning(s) in {len(report.files)} file(s) "
-            f"({checked}){notes}")
+            f"({checked}){notes}{graded}")
 
 
 def render_text(report: LintReport) -> str:
@@ -47,6 +49,7 @@ def render_json(report: LintReport) -> str:
         "errors": report.errors,
         "warnings": report.warnings,
         "checkers": list(report.checkers),
+        "target": report.target,
         "files": list(report.files),
         "findings": [asdict(f) for f in report.findings],
         "allowed": [{**asdict(a.finding), "reason": a.reason, "by": a.by} for a in report.allowed],

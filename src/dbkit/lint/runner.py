@@ -1,4 +1,4 @@
-"""Run the rules over a loaded project, then settle each hit: allow marker or history."""
+"""Run the rules over a loaded project, then settle each hit: allow marker, history, or size."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from pglast import ast
 
+from dbkit.lint.grading import Target, Thresholds
 from dbkit.lint.history import History
 from dbkit.lint.model import Allowed, Finding
 from dbkit.lint.rules import ALL_RULES, Rule, Scope
@@ -76,8 +77,8 @@ class Settled:
     allowed: list[Allowed] = field(default_factory=list)
 
 
-def settle(hits: Sequence[Hit], *, history: History) -> Settled:
-    """Markers first (an explicit reason), then history (applied migrations)."""
+def settle(hits: Sequence[Hit], *, history: History, target: Target | None, thresholds: Thresholds) -> Settled:
+    """Markers first (an explicit reason), then history (applied migrations), then size (the target)."""
     out = Settled()
     for hit in hits:
         rule = hit.rule
@@ -92,6 +93,16 @@ def settle(hits: Sequence[Hit], *, history: History) -> Settled:
         if applied:
             out.allowed.append(Allowed(finding, applied, "history"))
             continue
+        if hit.table is not None and target is not None:
+            size = target.sizes.get(hit.table)
+            facts = (f"{hit.table} does not exist on {target.description} yet (a pending migration creates it)"
+                     if size is None else f"{hit.table} on {target.description}: {size.describe()}")
+            graded = replace(finding, message=f"{finding.message} [{facts}]")
+            severity = rule.grade(size, thresholds)
+            if severity is None:
+                out.allowed.append(Allowed(graded, f"{facts}; {rule.fine_because(thresholds)}", "size"))
+                continue
+            finding = replace(graded, severity=severity)
         out.findings.append(finding)
     return out
 

@@ -10,8 +10,8 @@ A rule declares its id, title, fix and severity, which statements it looks at (i
 
 ``history = True`` marks a change-safety rule (how a migration locks or breaks clients
 while it runs): once the migration is applied, such a finding is history and is set
-aside. ``graded = True`` marks a rule whose cost grows with the table: its findings name
-the table whose size decides how long the lock lasts.
+aside. ``graded = True`` marks a rule whose cost grows with the table: with a target
+database its findings are graded by that table's size.
 
 Rules only read the tree: their ``visit_<Node>`` methods return nothing, so the runner
 can walk each statement once for every rule of a scope (``Dispatcher``).
@@ -28,6 +28,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 from pglast.visitors import Ancestor, Continue, Visitor
 
+from dbkit.lint.grading import TableSize, Thresholds, grade_by_rows
 from dbkit.lint.model import ERROR
 from dbkit.lint.source import ParsedFile, Statement
 from dbkit.project import Diagnostic, LoadResult, Migration
@@ -122,6 +123,16 @@ class Rule(Visitor):
     @classmethod
     def docs(cls) -> str:
         return " ".join((cls.__doc__ or "").split())
+
+    @classmethod
+    def grade(cls, size: TableSize | None, thresholds: Thresholds) -> str | None:
+        """The severity of a graded finding on a table of this size (None: fine)."""
+        return grade_by_rows(size, thresholds)
+
+    @classmethod
+    def fine_because(cls, thresholds: Thresholds) -> str:
+        """Why a graded finding was set aside (the reason shown with it)."""
+        return f"below the warning threshold ({thresholds.warn_rows:,} rows)"
 
     def finish(self) -> None:
         """Called after the last statement of the scope."""

@@ -1,6 +1,7 @@
 """Statements whose lock lasts as long as the table is big: graded by the target's table sizes.
 
-Each finding names the table whose size decides how long the lock is held. Lock
+Each finding names the table whose size decides how long the lock is held; with
+``dbkit lint --database URL`` that size grades it (see ``dbkit.lint.grading``). Lock
 levels are PostgreSQL's (``ALTER TABLE`` notes in its documentation); the durations quoted
 were measured on PostgreSQL 15 with 1,000,000 rows (docs/decisions.md).
 """
@@ -13,6 +14,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, BoolExprType, ConstrType, NullTestType
 from pglast.visitors import Ancestor, Visitor
 
+from dbkit.lint.grading import TableSize, Thresholds, grade_any_row
 from dbkit.lint.rules.base import Rule, Scope, altered_table, column_constraints, nearest, relation, strings
 
 # Built-in functions that are VOLATILE (pg_proc.provolatile = 'v') and plausible in a column
@@ -188,7 +190,8 @@ class AddColumnRewrite(Rule):
 
 class RequiredColumnWithoutDefault(Rule):
     """``ADD COLUMN … NOT NULL`` (or ``PRIMARY KEY``) without a default fails on the first existing row
-    (every row would hold NULL), so the migration works on an empty table and fails in production."""
+    (every row would hold NULL), so the migration works on an empty table and fails in production.
+    Graded: an error as soon as the target's table holds a row, fine on an empty one."""
 
     id = "DBK019"
     title = "NOT NULL column without a default added to an existing table"
@@ -196,6 +199,14 @@ class RequiredColumnWithoutDefault(Rule):
            "NULL through a validated CHECK")
     history = True
     graded = True
+
+    @classmethod
+    def grade(cls, size: TableSize | None, thresholds: Thresholds) -> str | None:
+        return grade_any_row(size, thresholds)
+
+    @classmethod
+    def fine_because(cls, thresholds: Thresholds) -> str:
+        return "the table is empty, so no row can violate NOT NULL"
 
     def visit_AlterTableCmd(self, ancestors: Ancestor, node: ast.AlterTableCmd) -> None:
         added = self.added_column(ancestors, node)
