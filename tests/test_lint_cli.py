@@ -7,7 +7,17 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
+from dbkit.lint.sqlfluff import CACHE_ENV
 from helpers import REPO_ROOT, run_dbkit, write_project
+
+
+@pytest.fixture(autouse=True)
+def fresh_sqlfluff_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test lints for real: sqlfluff results are not reused across tests."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("sqlfluff-cache")))
+
 
 BAD = {
     "migrations/app/0001_app_accounts.sql": (

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,14 +33,14 @@ def _quiet(_: str) -> None:
 
 
 def lint_project(settings: Settings, *, database: str | None = None, thresholds: lint.Thresholds | None = None,
+                 cache: bool = True, jobs: int | None = None,
+                 sqlfluff_progress: Callable[[int, int], None] | None = None,
                  progress: Callable[[str], None] = _quiet) -> lint.LintReport:
     """``dbkit lint``: ``database`` None lints the files alone, ``""`` adds plpgsql_check in a throwaway
     cluster, a URL grades the findings by that database's tables and applied migrations."""
-    reader = None
-    if database:
-        target = settings.with_database(database)
-        reader = lambda tables: read_target(target, tables, progress=progress)  # noqa: E731
-    report = lint.lint(settings, target=reader, thresholds=thresholds)
+    reader = functools.partial(read_target, settings.with_database(database), progress=progress) if database else None
+    report = lint.lint(settings, target=reader, thresholds=thresholds, cache=cache, jobs=jobs,
+                       progress=sqlfluff_progress)
     if database == "":
         report = report.merged(lint_database(settings, progress=progress), "plpgsql_check")
     return report

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from dbkit.config import Settings
 from dbkit.lint import history, runner
 from dbkit.lint.grading import TargetReader, Thresholds
 from dbkit.lint.model import LintReport, sorted_findings
-from dbkit.lint.sqlfluff import run_sqlfluff
+from dbkit.lint.sqlfluff import default_cache_dir, run_sqlfluff
 from dbkit.project import load
 
 DEFAULT_EXPOSED_SCHEMAS = ("public",)
 
 
 def lint(settings: Settings, *, sqlfluff: bool = True, exposed_schemas: Sequence[str] = DEFAULT_EXPOSED_SCHEMAS,
-         target: TargetReader | None = None, thresholds: Thresholds | None = None) -> LintReport:
+         target: TargetReader | None = None, thresholds: Thresholds | None = None, cache: bool = True,
+         cache_dir: Path | None = None, jobs: int | None = None,
+         progress: Callable[[int, int], None] | None = None) -> LintReport:
     """Lint every SQL file of the project. Raises ConfigError when there is nothing to lint.
 
     ``target`` reads a database's table sizes and applied migrations (``dbkit.dblint``):
     lock-taking findings are then graded by size, and findings on migrations applied there
     are history. Without it, ``lint-baseline.toml`` says which migrations are history.
+    ``progress(done, total)`` follows sqlfluff, the slow part.
     """
     loaded = load(settings)
     project = runner.build(loaded, exposed_schemas)
@@ -33,7 +37,9 @@ def lint(settings: Settings, *, sqlfluff: bool = True, exposed_schemas: Sequence
     findings = list(settled.findings)
     checkers = ["dbkit"]
     if sqlfluff:
-        findings.extend(run_sqlfluff(settings, [f.path for f in loaded.files]))
+        folder = (cache_dir or default_cache_dir()) if cache else None
+        findings.extend(run_sqlfluff(settings, [f.path for f in loaded.files], cache_dir=folder, jobs=jobs,
+                                     progress=progress))
         checkers.insert(0, "sqlfluff")
     return LintReport(findings=sorted_findings(findings), allowed=tuple(settled.allowed),
                       files=tuple(sorted(f.name for f in loaded.files)), checkers=tuple(checkers),
