@@ -26,6 +26,7 @@ import apply_overhead  # noqa: E402
 import hot_queries  # noqa: E402
 import rls_overhead  # noqa: E402
 import trigger_cost  # noqa: E402
+import verify_speed  # noqa: E402
 from common import ROOT, Section, cluster, connect  # noqa: E402
 
 BENCHES = {
@@ -33,6 +34,7 @@ BENCHES = {
     "rls": lambda c: rls_overhead.run(c),
     "triggers": lambda c: trigger_cost.run(c),
     "apply": lambda c: apply_overhead.run(c),
+    "verify": lambda c: verify_speed.run(c),
 }
 
 

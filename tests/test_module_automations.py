@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from dbkit.config import DatabaseTarget
+from dbkit.identity import Identity, act_as
 from dbkit.listen import notifications
 from helpers import dbkit_process, run_dbkit
 
@@ -468,9 +469,7 @@ def _as(url: str, role: str, sub: str | None, statement: str, params: Any = None
     with psycopg.connect(url) as conn:
         if grant:
             conn.execute(grant)
-        conn.execute(f"set local role {role}")
-        claims = {"role": role, **({"sub": sub} if sub else {})}
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        act_as(conn.cursor(), Identity(role, sub or None))
         cur = conn.execute(statement, params)
         rows = cur.fetchall() if cur.description else [(cur.rowcount,)]
         conn.rollback()
@@ -582,7 +581,7 @@ def test_unfiltered_automations_list_computes_accounts_once_and_uses_the_user_in
 
 
 def _verify(url: str) -> tuple[int, dict[str, str]]:
-    result = run_dbkit("verify", "--module", MODULE, "--format", "json", url=url)
+    result = run_dbkit("verify", "--module", MODULE, "--format", "json", "--with-writes", url=url)
     report = json.loads(result.stdout)
     checks = report["checks"] if "checks" in report else [c for m in report["modules"] for c in m["checks"]]
     return result.exit_code, {c["id"]: c["status"] for c in checks}

@@ -19,6 +19,7 @@ from psycopg import sql
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from dbkit.ephemeral import Server
+from dbkit.plans import nodes as plan_nodes
 
 OWNER = "00000000-0000-0000-0000-00000000000a"
 STRANGER = "00000000-0000-0000-0000-00000000000b"
@@ -213,12 +214,6 @@ PLAN_QUERIES = {
                              "order by started_at"),
     "runs, all visible": "select * from public.workflow_executions",
 }
-
-
-def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", []):
-        yield from plan_nodes(child)
 
 
 def calls_auth_uid(text: str) -> bool:

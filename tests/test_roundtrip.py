@@ -71,7 +71,7 @@ BROKEN = {
     "a grant not revoked": (
         "grant select on table public.items to public;\n",
         "select 1;\n",
-        "changed by apply+rollback: relation public.items",
+        "changed by apply+rollback: table public.items",
     ),
     "a widened check constraint not restored": (
         "alter table public.items drop constraint items_qty_check;\n"
@@ -88,7 +88,7 @@ BROKEN = {
     "a comment not restored": (
         "comment on table public.items is 'Stock items.';\n",
         "comment on table public.items is null;\n",
-        "missing after rollback: comment table public.items",
+        "changed by apply+rollback: table public.items: before `comment=Items.",
     ),
     "a seed row not removed": (
         "insert into public.items (id) values (2);\n",

@@ -346,8 +346,8 @@ def _log(conn: psycopg.Connection[Any], migration: Migration, operation: str, wh
 # ---------------------------------------------------------------- status
 
 
-def status(settings: Settings, *, module: str | None = None) -> Status:
-    project = load_project(settings)
+def status(settings: Settings, *, module: str | None = None, project: Project | None = None) -> Status:
+    project = project or load_project(settings)
     if module is not None:
         project.module(module)
     with _session(settings, _quiet, locked=False, project=project) as session:

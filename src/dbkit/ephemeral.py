@@ -181,3 +181,36 @@ def _user_kwargs(account: pwd.struct_passwd | None) -> dict[str, Any]:
         return {}
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": [],
             "env": {**os.environ, "HOME": account.pw_dir or "/tmp"}, "cwd": "/"}
+
+
+@contextmanager
+def hot_standby(primary: Server) -> Iterator[Server]:
+    """A streaming replica of ``primary`` (``pg_basebackup -R``) started as a hot standby.
+
+    It follows the primary until the context ends; then it is stopped and deleted. The
+    throwaway primary's trust authentication already admits replication from 127.0.0.1.
+    """
+    account = _run_as()
+    workdir = Path(tempfile.mkdtemp(prefix="dbkit-standby-", dir=_base_dir()))
+    data_dir = workdir / "data"
+    log_file = workdir / "server.log"
+    started = False
+    try:
+        if account is not None:
+            os.chown(workdir, account.pw_uid, account.pw_gid)
+        run = _Runner(account)
+        run([str(primary.bindir / "pg_basebackup"), "-D", str(data_dir), "-h", primary.host, "-p", str(primary.port),
+             "-U", primary.user, "-R", "-X", "stream", "--no-sync", "-c", "fast"], "pg_basebackup")
+        with open(data_dir / "postgresql.conf", "a", encoding="utf-8") as handle:
+            handle.write(f"\n# dbkit hot standby\nunix_socket_directories = '{workdir}'\nhot_standby = on\n")
+        port = _start(run, primary.bindir, data_dir, log_file)
+        started = True
+        yield Server(host="127.0.0.1", port=port, user=primary.user, data_dir=data_dir, socket_dir=workdir,
+                     bindir=primary.bindir)
+    finally:
+        if started:
+            subprocess.run(
+                [str(primary.bindir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"],
+                capture_output=True, check=False, **_user_kwargs(account),
+            )
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from dbkit.config import mask
-from dbkit.expectations import COMMANDS, IDENTITIES
+from dbkit.checkfiles import COMMANDS, IDENTITIES
 from dbkit.verify import IDENTITY_LABELS, OWNER_UUID, STRANGER_UUID, Check, VerifyReport
 
 JSON_SCHEMA_VERSION = 1
@@ -48,6 +48,7 @@ def summary(report: VerifyReport) -> dict[str, object]:
         "duration_ms": report.duration_ms,
         "modules": list(report.modules),
         "catalog_only": report.catalog_only,
+        "writes": report.writes,
         "migration_status": report.migration_status,
         "counts": counts,
     }
@@ -80,7 +81,7 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
     lines = [
         f"dbkit verify {report.dbkit_version} — {report.database} (PostgreSQL {report.server_version})",
         f"started {report.started_at}, {report.duration_ms:.0f} ms; migrations: {report.migration_status}"
-        + ("; catalog only" if report.catalog_only else ""),
+        + ("; read-only" if report.catalog_only else "; with writes (rolled back)"),
         "",
     ]
     listed = [c for c in ordered(report.checks) if c.status != "pass"]
@@ -226,7 +227,7 @@ def render_markdown(report: VerifyReport) -> str:
         f"| dbkit | {report.dbkit_version} |",
         f"| Time | {report.started_at} ({report.duration_ms:.0f} ms) |",
         f"| Migrations | {_md(report.migration_status)} |",
-        f"| Mode | {'catalog only (no behaviour, RLS or plan checks)' if report.catalog_only else 'full (writes rolled back)'} |",
+        f"| Mode | {'read-only (checks that write were skipped)' if report.catalog_only else 'with writes (rolled back)'} |",
         f"| Checks | {counts['fail']} failed, {counts['warn']} warnings, {counts['pass']} passed, "
         f"{counts['skipped']} skipped ({counts['total']}) |",
         "",
@@ -316,7 +317,7 @@ def render_html(report: VerifyReport) -> str:
         f"<tr><th>Time</th><td>{_e(report.started_at)} ({report.duration_ms:.0f} ms)</td></tr>",
         f"<tr><th>Migrations</th><td>{_e(report.migration_status)}</td></tr>",
         "<tr><th>Mode</th><td>"
-        + ("catalog only: behaviour, RLS matrix, plan and file checks were not run" if report.catalog_only
+        + ("read-only: checks that write (behaviour with setup, RLS matrix) were not run" if report.catalog_only
            else "full: behaviour, RLS matrix and plan checks ran in transactions that were rolled back")
         + "</td></tr>",
         '<tr><th>Checks</th><td class="counts">'
@@ -365,7 +366,7 @@ def render_html(report: VerifyReport) -> str:
                 parts.append("</tr>")
             parts.append("</table>")
     else:
-        parts.append("<p>No access matrix was run" + (" (catalog only)." if report.catalog_only else ".") + "</p>")
+        parts.append("<p>No access matrix was run" + (" (read-only: run with --with-writes)." if report.catalog_only else ".") + "</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

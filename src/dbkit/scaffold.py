@@ -1,4 +1,4 @@
-"""``dbkit new``: a migration, its rollback and its verification entry, under one name."""
+"""``dbkit new``: a migration, its rollback and its check file, under one name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 from dbkit.config import Settings
 from dbkit.errors import InputError
-from dbkit.project import EXPECTATIONS_FILE, load_project
+from dbkit.checkfiles import CHECK_FILE_SUFFIX
+from dbkit.project import load_project
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
@@ -37,16 +38,12 @@ def new_migration(settings: Settings, module: str, name: str) -> tuple[Path, ...
         f"-- Rollback of {stem}: the exact reverse, newest statement first, no CASCADE.\n",
         encoding="utf-8",
     )
-    expectations = mod.path / EXPECTATIONS_FILE
-    if not expectations.exists():
-        expectations.write_text(
-            f'# What `dbkit verify` checks for module {module} (docs/authoring.md).\n\n'
-            f'[module]\nname = "{module}"\ndocuments = []\nschemas = ["public"]\n',
-            encoding="utf-8",
-        )
-    with expectations.open("a", encoding="utf-8") as handle:
-        handle.write(
-            f"\n# {stem}: declare what it creates (docs/authoring.md), e.g.\n"
-            f"# [tables.\"public.example\"]\n# source = \"<document §>\"\n"
-        )
-    return forward, rollback, expectations
+    checks = mod.path / f"{stem}{CHECK_FILE_SUFFIX}"
+    checks.write_text(
+        f"# Hand-written checks for {stem}: only what its SQL cannot say (docs/authoring.md).\n"
+        "# The catalog it produces is recorded by `dbkit snapshot` in catalog.json; do not restate it here.\n"
+        "#\n# [[behaviour]]\n# id = \"<module>.<what>\"\n# source = \"<document and section>\"\n"
+        "# sql = \"select ...\"\n# expect = [[\"...\"]]\n",
+        encoding="utf-8",
+    )
+    return forward, rollback, checks
