@@ -210,7 +210,7 @@ def test_second_apply_waits_for_the_lock_then_times_out_cleanly(empty_url: str, 
     project = write_project(tmp_path, table_migrations("m", 1))
     with psycopg.connect(empty_url, autocommit=True) as holder:
         holder.execute("select pg_advisory_lock(%s)", (engine.ADVISORY_LOCK_KEY,))
-        result = run_dbkit("apply", "--lock-timeout", "0.5", url=empty_url, cwd=project)
+        result = run_dbkit("apply", "--migration-lock-wait", "0.5", url=empty_url, cwd=project)
     assert result.exit_code == 2
     assert "holds the migration lock" in result.stderr
     assert _tables(empty_url) == []
@@ -245,7 +245,7 @@ def test_apply_killed_mid_way_leaves_no_stale_lock_and_nothing_half_done(
     assert set(t.replace("m_t", "") for t in _tables(empty_url)) == {m.split("_t")[1] for m in recorded}
 
     started = time.monotonic()
-    result = run_dbkit("apply", "--lock-timeout", "10", url=empty_url, cwd=project)
+    result = run_dbkit("apply", "--migration-lock-wait", "10", url=empty_url, cwd=project)
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 9  # it never sat out the lock timeout
     assert _records(empty_url) == [(f"{n:04d}_m_t{n}", 1) for n in range(1, 6)]

@@ -184,7 +184,7 @@ def _keep_notice(notices: list[str], message: str) -> None:
 
 
 def _acquire_lock(session: _Session) -> None:
-    deadline = time.monotonic() + session.settings.lock_timeout
+    deadline = time.monotonic() + session.settings.migration_lock_wait
     announced = False
     while True:
         got = session.conn.execute("select pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
@@ -202,7 +202,7 @@ def _acquire_lock(session: _Session) -> None:
             who = f" (held by backend pid {holder[0]})" if holder else ""
             raise LockTimeout(
                 f"another dbkit apply/rollback holds the migration lock{who}; waited "
-                f"{session.settings.lock_timeout:g}s — retry later or raise --lock-timeout"
+                f"{session.settings.migration_lock_wait:g}s — retry later or raise --migration-lock-wait"
             )
         time.sleep(0.2)
 
@@ -457,7 +457,7 @@ def _apply_targets(project: Project, module: str | None, to: str | None) -> tupl
 
 
 def _run_with_retries(session: _Session, action: Callable[[], None]) -> None:
-    attempts = session.settings.retries + 1
+    attempts = max(session.settings.retries, 0) + 1  # validated in config; never zero attempts
     for attempt in range(1, attempts + 1):
         try:
             action()
@@ -472,7 +472,7 @@ def _run_with_retries(session: _Session, action: Callable[[], None]) -> None:
 
 def _set_timeouts(session: _Session) -> None:
     session.conn.execute("select set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-                         (session.settings.ddl_lock_timeout, session.settings.statement_timeout))
+                         (session.settings.ddl_lock_wait, session.settings.statement_timeout))
 
 
 def _apply_one(session: _Session, migration: Migration) -> None:
@@ -536,7 +536,7 @@ def _run_statements_outside_transaction(session: _Session, expanded: ExpandedSql
 
 def _set_session_timeouts(session: _Session) -> None:
     session.conn.execute("select set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
-                         (session.settings.ddl_lock_timeout, session.settings.statement_timeout))
+                         (session.settings.ddl_lock_wait, session.settings.statement_timeout))
 
 
 def _migration_failed(exc: psycopg.Error, expanded: ExpandedSql, migration_id: str, session: _Session,
@@ -548,7 +548,8 @@ def _migration_failed(exc: psycopg.Error, expanded: ExpandedSql, migration_id: s
     if diag.message_hint:
         message += f" Hint: {diag.message_hint}"
     if exc.sqlstate == LOCK_NOT_AVAILABLE:
-        message += f" — timed out after lock_timeout={session.settings.ddl_lock_timeout} waiting behind another transaction"
+        message += (f" — waited --ddl-lock-wait {session.settings.ddl_lock_wait} (lock_timeout) behind another "
+                    "transaction holding the table")
     line: int | None = None
     path = expanded.segments[0].source
     position = diag.statement_position

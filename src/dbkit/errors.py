@@ -10,6 +10,7 @@ from __future__ import annotations
 EXIT_SUCCESS = 0
 EXIT_FAIL = 1  # a migration or a check failed
 EXIT_ERROR = 2  # usage, configuration or connection problem: nothing was changed
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 class DbkitError(Exception):
@@ -47,7 +48,7 @@ class PrivilegeMissing(DbkitError):
 
 
 class LockTimeout(DbkitError):
-    """Another dbkit process held the migration lock for longer than --lock-timeout."""
+    """Another dbkit process held the migration lock for longer than --migration-lock-wait."""
 
 
 class DataLossRefused(DbkitError):

@@ -10,12 +10,13 @@ import click
 
 from dbkit import report as reports
 from dbkit import verify as verifier
-from dbkit.cli.options import build_settings, database_options, format_option
+from dbkit.cli.options import build_settings, database_options, format_option, ignored_option
 from dbkit.errors import ChecksFailed, InputError
 
 
 @click.command()
 @database_options
+@ignored_option("--lock-timeout")
 @format_option("text", "json", "junit", "markdown", "html")
 @click.option("--module", default=None, help="Only this module's checks (default: every module).")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -23,7 +24,7 @@ from dbkit.errors import ChecksFailed, InputError
 @click.option("--catalog-only", is_flag=True, default=False,
               help="Only read the catalog: skip behaviour checks, the RLS matrix, plans and file comparisons, "
                    "which write inside transactions that are always rolled back.")
-def verify(database_url: str | None, config_file: Path | None, lock_timeout: float | None, fmt: str,
+def verify(database_url: str | None, config_file: Path | None, fmt: str,
            module: str | None, output: Path | None, catalog_only: bool) -> None:
     """Check the live database against the documents: catalog, behaviour, RLS matrix, drift.
 
