@@ -54,14 +54,24 @@ class LockTimeout(DbkitError):
 class DataLossRefused(DbkitError):
     """A rollback would drop tables that hold rows and --force was not given."""
 
-    def __init__(self, migration_id: str, row_counts: dict[str, int]):
-        tables = ", ".join(f"{name} ({count} rows)" for name, count in row_counts.items())
+    def __init__(self, data: dict[str, tuple[str, ...]], objects: tuple[str, ...] = ()):
+        lost = "; ".join(f"{mid}: {', '.join(items)}" for mid, items in data.items())
+        also = f"; on the way it would also drop {', '.join(objects)}" if objects else ""
         super().__init__(
-            f"rollback of {migration_id} would drop tables holding data: {tables}; "
-            "nothing was changed — rerun with --force to drop them"
+            f"rollback would drop data: {lost}{also}; nothing was changed — rerun with --force to drop them"
         )
-        self.migration_id = migration_id
-        self.row_counts = row_counts
+        self.data = data
+        self.objects = objects
+
+
+class ReadOnlyTarget(DbkitError):
+    """The target is a standby or read-only: apply, rollback, baseline and repair refuse it."""
+
+
+class Interrupted(DbkitError):
+    """Ctrl-C during a run; the message says what was committed before it."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class ChangedSinceApplied(DbkitError):

@@ -251,7 +251,8 @@ def read_source(settings: Settings, path: Path) -> SourceFile:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError("file is not valid UTF-8; save it as UTF-8", path=name, line=line) from None
-    return SourceFile(path=path, name=name, text=text, checksum=checksum(data))
+    # An editor's UTF-8 byte order mark is not SQL; the checksum stays that of the bytes on disk.
+    return SourceFile(path=path, name=name, text=text.removeprefix("\ufeff"), checksum=checksum(data))
 
 
 def _load_migration(
@@ -316,13 +317,14 @@ def _includes(settings: Settings, forward: SourceFile) -> list[Include]:
         match = _INCLUDE.match(raw)
         if not match:
             continue
-        target = (settings.root / match["path"]).resolve()
+        given = settings.root / match["path"]  # named as written, so a symlinked sql/ keeps its names
+        target = given.resolve()
         sql_root = settings.sql_dir.resolve()
         if not target.is_relative_to(sql_root):
             raise InputError(f"include {match['path']!r} is outside {settings.relative(settings.sql_dir)}/", path=forward.name, line=number)
         if not target.is_file():
             raise InputError(f"included file {match['path']!r} does not exist", path=forward.name, line=number)
-        includes.append(Include(file=read_source(settings, target), line=number))
+        includes.append(Include(file=read_source(settings, given), line=number))
     return includes
 
 
@@ -357,14 +359,15 @@ def _check_includes(settings: Settings, migrations: list[Migration]) -> None:
     owners: dict[Path, str] = {}
     for migration in migrations:
         for inc in migration.includes:
-            if inc.file.path in owners:
+            real = inc.file.path.resolve()
+            if real in owners:
                 raise InputError(
-                    f"{inc.file.name} is included by both {owners[inc.file.path]} and {migration.id}; "
+                    f"{inc.file.name} is included by both {owners[real]} and {migration.id}; "
                     "a function or policy file belongs to exactly one migration",
                     path=migration.forward.name,
                     line=inc.line,
                 )
-            owners[inc.file.path] = migration.id
+            owners[real] = migration.id
     for sub in REPEATABLE_DIRS:
         folder = settings.sql_dir / sub
         if not folder.is_dir():

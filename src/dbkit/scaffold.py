@@ -10,11 +10,16 @@ from dbkit.errors import InputError
 from dbkit.project import EXPECTATIONS_FILE, load_project
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+MAX_NAME = 100  # it becomes the file name and the migration id (yoyo stores ids in varchar(255))
 
 
 def new_migration(settings: Settings, module: str, name: str) -> tuple[Path, ...]:
+    if len(name) > MAX_NAME:
+        raise InputError(f"migration name is {len(name)} characters long; keep it to {MAX_NAME} "
+                         "(it becomes the file name and the migration id)")
     if not _NAME.match(name):
-        raise InputError(f"migration name {name!r} must be lowercase letters, digits and underscores")
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        raise InputError(f"migration name {shown!r} must be lowercase letters, digits and underscores")
     project = load_project(settings)
     mod = project.module(module)
     number = max((m.number for m in mod.migrations), default=0) + 1
@@ -24,29 +29,38 @@ def new_migration(settings: Settings, module: str, name: str) -> tuple[Path, ...
     forward = mod.path / f"{stem}.sql"
     rollback = mod.path / f"{stem}.rollback.sql"
     depends = "" if mod.migrations or module == "platform" else "-- depends: 0001_platform_auth_shim\n"
-    forward.write_text(
-        f"-- {stem}: <what this migration does>.\n"
-        "-- Source: <document and section>.\n"
-        f"{depends}\n"
-        "-- Write the forward change here: schema-qualified names, one object per statement,\n"
-        "-- each followed by its COMMENT ON and GRANTs. Functions and policies go in sql/ and\n"
-        "-- are pulled in with `-- include: sql/functions/<schema>.<name>.sql`.\n",
-        encoding="utf-8",
-    )
-    rollback.write_text(
-        f"-- Rollback of {stem}: the exact reverse, newest statement first, no CASCADE.\n",
-        encoding="utf-8",
-    )
     expectations = mod.path / EXPECTATIONS_FILE
-    if not expectations.exists():
-        expectations.write_text(
-            f'# What `dbkit verify` checks for module {module} (docs/authoring.md).\n\n'
-            f'[module]\nname = "{module}"\ndocuments = []\nschemas = ["public"]\n',
-            encoding="utf-8",
-        )
-    with expectations.open("a", encoding="utf-8") as handle:
-        handle.write(
-            f"\n# {stem}: declare what it creates (docs/authoring.md), e.g.\n"
-            f"# [tables.\"public.example\"]\n# source = \"<document §>\"\n"
-        )
+    written: list[Path] = []
+    try:
+        _create(forward, written,
+                f"-- {stem}: <what this migration does>.\n"
+                "-- Source: <document and section>.\n"
+                f"{depends}\n"
+                "-- Write the forward change here: schema-qualified names, one object per statement,\n"
+                "-- each followed by its COMMENT ON and GRANTs. Functions and policies go in sql/ and\n"
+                "-- are pulled in with `-- include: sql/functions/<schema>.<name>.sql`.\n"
+                "-- (dbkit refuses to apply this file while it holds only comments.)\n")
+        _create(rollback, written,
+                f"-- Rollback of {stem}: the exact reverse, newest statement first, no CASCADE.\n")
+        if not expectations.exists():
+            _create(expectations, written,
+                    f'# What `dbkit verify` checks for module {module} (docs/authoring.md).\n\n'
+                    f'[module]\nname = "{module}"\ndocuments = []\nschemas = ["public"]\n')
+        with expectations.open("a", encoding="utf-8") as handle:
+            handle.write(
+                f"\n# {stem}: declare what it creates (docs/authoring.md), e.g.\n"
+                f"# [tables.\"public.example\"]\n# source = \"<document §>\"\n"
+            )
+    except OSError as exc:
+        for path in reversed(written):
+            path.unlink(missing_ok=True)
+        raise InputError(f"cannot write the new migration: {exc.strerror or exc}",
+                         path=settings.relative(Path(exc.filename)) if exc.filename else None) from None
     return forward, rollback, expectations
+
+
+def _create(path: Path, written: list[Path], text: str) -> None:
+    """Write a new file, never over an existing one."""
+    with path.open("x", encoding="utf-8") as handle:
+        written.append(path)
+        handle.write(text)

@@ -13,6 +13,7 @@ from dbkit.cli.options import (
     echo_json,
     format_option,
     ignored_option,
+    json_errors,
     progress_printer,
     project_options,
     setting_options,
@@ -33,7 +34,10 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
         return
     for step in result.steps:
         action = verb if step.action != "unbaseline" else "forgot the baseline of"
-        click.echo(f"{action if not result.dry_run else 'would ' + step.action} {step.target} ({step.module})")
+        where = f" ({step.module})" if step.module else ""
+        click.echo(f"{action if not result.dry_run else 'would ' + step.action} {step.target}{where}")
+        if step.drops:
+            click.echo(f"  dropped {', '.join(step.drops)}")
         if show_sql and step.sql:
             click.echo(f"-- {step.path}\n{step.sql.rstrip()}\n")
     for notice in result.notices:
@@ -47,6 +51,7 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
 @run_options
 @format_option("text", "json")
+@json_errors("apply")
 def apply(database_url: str | None, config_file: Path | None,
           module: str | None, to: str | None, dry_run: bool, fmt: str) -> None:
     """Apply pending migrations, then re-apply changed function/policy files.
@@ -57,7 +62,7 @@ def apply(database_url: str | None, config_file: Path | None,
     settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
-        echo_json({"command": "apply", **to_jsonable(result)})
+        echo_json({"command": "apply", "ok": True, **to_jsonable(result)})
         return
     _echo_steps(result, "applied", "nothing to apply: the database is up to date", show_sql=dry_run)
 
@@ -72,6 +77,7 @@ def apply(database_url: str | None, config_file: Path | None,
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
 @run_options
 @format_option("text", "json")
+@json_errors("rollback")
 def rollback(database_url: str | None, config_file: Path | None, module: str | None,
              steps: int | None, to: str | None, all_: bool, force: bool, dry_run: bool, fmt: str) -> None:
     """Roll back applied migrations, newest first.
@@ -83,7 +89,7 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
-        echo_json({"command": "rollback", **to_jsonable(result)})
+        echo_json({"command": "rollback", "ok": True, **to_jsonable(result)})
         return
     _echo_steps(result, "rolled back", "nothing to roll back", show_sql=dry_run)
 
@@ -93,6 +99,7 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
 @click.option("--module", default=None, help="Only this module.")
 @ignored_option("--lock-timeout")
 @format_option("text", "json")
+@json_errors("status")
 def status(database_url: str | None, config_file: Path | None, module: str | None, fmt: str) -> None:
     """Show applied, pending and changed-since-applied migrations and files per module.
 
@@ -107,7 +114,7 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
             data["pending"] = [m.id for m in mod.migrations if m.state == "pending"]
             data["changed"] = [m.id for m in mod.migrations if m.state == "changed"]
             data["changed_files"] = [f.path for f in mod.files if f.state == "changed"]
-        echo_json({"command": "status", **payload})
+        echo_json({"command": "status", "ok": True, **payload})
         return
     click.echo(f"database {result.database}")
     for mod in result.modules:
@@ -126,7 +133,8 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
         for job, schedule, command in result.cron_jobs:
             click.echo(f"  {schedule:<12} {job}: {command}")
     for unknown in result.unknown_applied:
-        click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project")
+        click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project; "
+                   f"restore its files, or clear the record with `dbkit repair --forget {unknown}`")
 
 
 @click.command()
@@ -149,15 +157,25 @@ def baseline(database_url: str | None, config_file: Path | None, module: str, th
 
 @click.command()
 @database_options
+@click.option("--forget", "forget", multiple=True, metavar="ID",
+              help="Instead, clear the record of an applied migration whose files were deleted (repeatable).")
 @lock_options
-def repair(database_url: str | None, config_file: Path | None) -> None:
+def repair(database_url: str | None, config_file: Path | None, forget: tuple[str, ...]) -> None:
     """Accept deliberate edits to applied migrations by re-recording their checksums.
 
+    With --forget ID, clear the record of a migration that is recorded as applied but
+    has no file in the project any more (`dbkit status` lists these); nothing else runs.
+
     \b
-    Example:  dbkit repair
+    Examples:
+      dbkit repair
+      dbkit repair --forget 0007_dropped_experiment
     """
     settings = build_settings(database_url, config_file)
-    result = engine.repair(settings, progress=progress_printer())
+    result = engine.repair(settings, forget=forget, progress=progress_printer())
+    if forget:
+        _echo_steps(result, "forgot", "nothing to forget", show_sql=False)
+        return
     _echo_steps(result, "re-recorded", "nothing to repair: no applied migration has changed", show_sql=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -15,7 +16,8 @@ import click
 from click.core import ParameterSource
 
 from dbkit import config
-from dbkit.config import Settings
+from dbkit.config import Settings, mask, secrets_in
+from dbkit.errors import DbkitError, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 JSON_SCHEMA_VERSION = 1
@@ -149,3 +151,49 @@ def to_jsonable(value: Any) -> Any:
 
 def echo_json(payload: dict[str, Any]) -> None:
     click.echo(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **payload}, indent=2, default=str))
+
+
+def json_errors(command: str) -> Callable[[F], F]:
+    """With --format json, a failure also prints a JSON error object on stdout.
+
+    The one-line message on stderr and the exit code stay as for every other format.
+    Put it directly above the function, below the click decorators.
+    """
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except DbkitError as exc:
+                if kwargs.get("fmt") == "json":
+                    secrets = secrets_in(kwargs.get("database_url"))
+                    error: dict[str, Any] = {"type": type(exc).__name__, "message": mask(str(exc), secrets),
+                                             "exit_code": exc.exit_code}
+                    for name in ("path", "line", "sqlstate", "migration_id"):
+                        if getattr(exc, name, None) is not None:
+                            error[name] = getattr(exc, name)
+                    echo_json({"command": command, "ok": False, "error": error})
+                raise
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse an --output path that cannot be written, before the (possibly long) run."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if len(os.fsencode(path.name)) > 255:
+        raise InputError(f"cannot write the report to {path}: the file name is longer than 255 bytes")
+    if path.is_dir():
+        raise InputError(f"cannot write the report to {path}: it is a directory")
+    if parent.exists() and not (parent.is_dir() and os.access(parent, os.W_OK)):
+        raise InputError(f"cannot write the report to {path}: directory {parent} is not writable")
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report file; an OS error is one line and exit 2, not a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write the report to {path}: {exc.strerror or exc}") from None

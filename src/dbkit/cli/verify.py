@@ -10,7 +10,14 @@ import click
 
 from dbkit import report as reports
 from dbkit import verify as verifier
-from dbkit.cli.options import build_settings, database_options, format_option, ignored_option
+from dbkit.cli.options import (
+    build_settings,
+    check_output_path,
+    database_options,
+    format_option,
+    ignored_option,
+    write_output,
+)
 from dbkit.errors import ChecksFailed, InputError
 
 
@@ -38,11 +45,13 @@ def verify(database_url: str | None, config_file: Path | None, fmt: str,
     settings = build_settings(database_url, config_file)
     if output is not None and output.parent and not output.parent.exists():
         raise InputError(f"cannot write the report: directory {output.parent} does not exist")
+    if output is not None:
+        check_output_path(output)
     result = verifier.verify(settings, module=module, catalog_only=catalog_only)
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = reports.render(result, fmt, color=color)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         counts = result.counts()
         click.echo(f"wrote {output}: {counts['fail']} failed, {counts['warn']} warnings, "
                    f"{counts['pass']} passed, {counts['skipped']} skipped", err=True)
