@@ -52,7 +52,7 @@ from dbkit.errors import (
     PrivilegeMissing,
     ReadOnlyTarget,
 )
-from dbkit.project import ExpandedSql, Include, Migration, Project, load_project
+from dbkit.project import Include, Migration, Project, load_project
 from dbkit.statements import Statements, check, split
 
 Progress = Callable[[str], None]
@@ -451,7 +451,7 @@ def apply(
         for m in pending:
             forward = check(m.expanded(), transactional=m.transactional, migration_id=m.id)
             check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
-            runs.append((Step("apply", m.id, m.module, m.forward.name, m.expanded().text),
+            runs.append((Step("apply", m.id, m.module, m.forward.name, forward.expanded.text),
                          partial(_run_and_record, session, m, forward, _record_applied)))
         will_be_applied = set(applied) | {m.id for m in pending}
         recorded_files = _file_checksums(session.conn)
@@ -730,8 +730,8 @@ def _victims(project: Project, scope: tuple[Migration, ...], applied: dict[str, 
     elif steps is not None:
         if steps > len(applied_scope):
             where = f" in module {module}" if module else ""
-            raise InputError(f"--steps {steps} is more than the {len(applied_scope)} applied migration(s){where} "
-                             f"(only {len(applied_scope)} applied); use --all to roll back every one")
+            raise InputError(f"--steps {steps} is more than the {len(applied_scope)} applied migration(s){where}; "
+                             "use --all to roll back every one")
         victims = applied_scope[-steps:]
     else:
         victims = applied_scope

@@ -36,6 +36,7 @@ _OUTSIDE_TRANSACTION_ONLY = re.compile(
     re.IGNORECASE,
 )
 _DO_BODY = re.compile(r"^do\s+(?:language\s+\S+\s+)?(?P<quote>\$[A-Za-z_0-9]*\$|')", re.IGNORECASE)
+_NEWLINE = re.compile("\n")
 _INLINE_LINE = re.compile(r"PL/pgSQL function inline_code_block line (?P<line>\d+)")
 
 
@@ -81,7 +82,7 @@ class Statements:
 
 
 def _statements(expanded: ExpandedSql, items: tuple[Statement, ...]) -> Statements:
-    newlines = tuple(i for i, ch in enumerate(expanded.text) if ch == "\n")
+    newlines = tuple(m.start() for m in _NEWLINE.finditer(expanded.text))
     return Statements(expanded, items, newlines)
 
 
@@ -113,13 +114,14 @@ def check(expanded: ExpandedSql, *, transactional: bool, migration_id: str | Non
         raise InputError("has no SQL statement, only comments or blank lines; write the change "
                          "(or delete the migration and its rollback)", path=source)
     for statement in found.items:
-        path, line = found.locate(statement.start)
         if _TRANSACTION_CONTROL.match(statement.text):
+            path, line = found.locate(statement.start)
             raise InputError(
                 f"`{statement.head}` ends or opens a transaction: dbkit runs each migration in one transaction "
                 "and commits it with its record; remove it (use -- transactional: false for statements that "
                 "cannot run in a transaction)", path=path, line=line)
         if transactional and _OUTSIDE_TRANSACTION_ONLY.match(statement.text):
+            path, line = found.locate(statement.start)
             raise InputError(
                 f"`{statement.head}` cannot run inside a transaction; put it in a migration of its own "
                 "headed `-- transactional: false`", path=path, line=line)

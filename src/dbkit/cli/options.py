@@ -186,7 +186,7 @@ def check_output_path(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"cannot write the report to {path}: it is a directory")
     if parent.exists() and not (parent.is_dir() and os.access(parent, os.W_OK)):
-        raise InputError(f"cannot write the report to {path}: directory {parent} is not writable")
+        raise InputError(f"cannot write the report to {path}: {parent} is not a writable directory")
 
 
 def write_output(path: Path, text: str) -> None:
