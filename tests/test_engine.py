@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import signal
 import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -13,6 +15,8 @@ from yoyo import get_backend
 
 from dbkit import engine
 from dbkit.config import DatabaseTarget, load_settings
+from dbkit.ephemeral import Server
+from dbkit.errors import DbkitError
 from helpers import dbkit_process, run_dbkit, table_migrations, write_project
 
 
@@ -659,3 +663,72 @@ def test_symlinked_migrations_and_sql_do_not_reapply_files_or_duplicate_records(
     assert "nothing to apply" in again.stdout
     with psycopg.connect(empty_url) as conn:
         assert conn.execute("select path from dbkit.file_checksum").fetchall() == [("sql/functions/public.answer.sql",)]
+
+
+def test_backend_terminated_mid_migration_says_what_was_committed_and_leaves_nothing_half_done(
+        empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 3, sleep=1.0))
+    proc = dbkit_process("apply", url=empty_url, cwd=project)
+    deadline = time.monotonic() + 60
+    while len(_records(empty_url)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with psycopg.connect(empty_url, autocommit=True) as admin:
+        admin.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'dbkit'")
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2, stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert "lost the connection during apply (terminating connection due to administrator command)" in stderr
+    recorded = [mid for mid, _ in _records(empty_url)]
+    assert f"committed before the connection went: applied {', '.join(recorded)}" in stderr
+    assert _tables(empty_url) == [f"m_t{n}" for n in range(1, len(recorded) + 1)]
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+
+
+# ---------------------------------------------------------------- non-transactional migrations re-run to completion
+
+
+def _non_transactional() -> list[str]:
+    from dbkit.project import load_project
+    from helpers import REPO_ROOT
+
+    return [m.id for m in load_project(load_settings(REPO_ROOT, environ={})).plan if not m.transactional]
+
+
+@pytest.mark.parametrize("direction", ["forward", "rollback"])
+@pytest.mark.parametrize("migration_id", _non_transactional())
+def test_every_non_transactional_migration_completes_after_a_run_that_stopped_half_way(
+        migration_id: str, direction: str, server: Server) -> None:
+    """A killed `-- transactional: false` run leaves its first statements applied and no
+    record; the next apply (or rollback) must complete it, whatever statement it stopped at."""
+    from dbkit.project import load_project
+    from dbkit.statements import split
+    from helpers import REPO_ROOT
+
+    settings = load_settings(REPO_ROOT, environ={})
+    project = load_project(settings)
+    migration = project.migration(migration_id)
+    before = [m.id for m in project.closure({migration_id}) if m.id != migration_id]
+    text = migration.expanded() if direction == "forward" else migration.expanded_rollback()
+    statements = split(text).items
+    for stopped_after in range(1, len(statements)):
+        name = f"nt_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server.url(), autocommit=True) as admin:
+            admin.execute(f'create database "{name}"')
+        url = server.url(name)
+        try:
+            target = replace(settings, database=DatabaseTarget.parse(url))
+            for mid in before + ([migration_id] if direction == "rollback" else []):
+                engine.apply(target, to=mid)
+            with psycopg.connect(url, autocommit=True) as conn:
+                for statement in statements[:stopped_after]:
+                    conn.execute(statement.text.encode(), prepare=False)
+            if direction == "forward":
+                engine.apply(target, to=migration_id)
+            else:
+                engine.rollback(target, module=migration.module, steps=1)
+        except DbkitError as exc:
+            pytest.fail(f"{migration_id} {direction}, stopped after statement {stopped_after}: the next run failed: "
+                        f"{exc}")
+        finally:
+            with psycopg.connect(server.url(), autocommit=True) as admin:
+                admin.execute(f'drop database "{name}" with (force)')

@@ -42,6 +42,7 @@ from dbkit.config import TRACKING_SCHEMA, DatabaseTarget, Settings, mask
 from dbkit import guard
 from dbkit.errors import (
     ChangedSinceApplied,
+    ConnectionLost,
     DbkitError,
     ConnectionFailed,
     DataLossRefused,
@@ -501,32 +502,48 @@ def _run_with_retries(session: _Session, action: Callable[[], None]) -> None:
 @contextmanager
 def _interruptible(session: _Session, verb: str, applied: dict[str, _Applied],
                    files: dict[str, str]) -> Iterator[None]:
-    """Turn Ctrl-C into Interrupted, saying what was committed before it.
+    """Turn Ctrl-C and a lost connection into one line saying what was committed before.
 
-    The record in the database is the truth (the interrupt may land while COMMIT is on
-    the wire), so it is read again on a fresh connection once this one — and with it any
-    open transaction — is closed.
+    The record in the database is the truth (the interrupt or the lost connection may
+    come while COMMIT is on the wire), so it is read again on a fresh connection once
+    this one — and with it any open transaction — is closed.
     """
     try:
         yield
     except KeyboardInterrupt:
         session.conn.close()
-        try:
-            with connect(session.target) as conn:
-                now, now_files = _applied(conn), _file_checksums(conn)
-        except (DbkitError, psycopg.Error):
-            raise Interrupted(f"interrupted during {verb}; could not read what was committed — "
-                              "run `dbkit status`") from None
-        applied_now = [i for i in now if i not in applied]
-        rolled_back = [i for i in applied if i not in now]
-        reapplied = [p for p, c in now_files.items() if files.get(p) not in (None, c)]
-        done = ([f"applied {', '.join(applied_now)}"] if applied_now else []) + \
-               ([f"rolled back {', '.join(rolled_back)}"] if rolled_back else []) + \
-               ([f"re-applied {', '.join(reapplied)}"] if reapplied else [])
-        if not done:
-            raise Interrupted(f"interrupted during {verb}: nothing was changed") from None
-        raise Interrupted(f"interrupted during {verb}: committed before the interrupt: {'; '.join(done)}; "
-                          "nothing else was changed — `dbkit status` shows where it stands") from None
+        raise Interrupted(f"interrupted during {verb}: "
+                          f"{_what_was_committed(session, applied, files, 'the interrupt')}") from None
+    except psycopg.OperationalError as exc:
+        session.conn.close()
+        reason = exc.diag.message_primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConnectionLost(f"lost the connection during {verb} ({mask(reason, session.target.secrets())}): "
+                             f"{_what_was_committed(session, applied, files, 'the connection went')}") from None
+
+
+def _what_was_committed(session: _Session, applied: dict[str, _Applied], files: dict[str, str], event: str) -> str:
+    try:
+        with connect(session.target) as conn:
+            now, now_files = _applied(conn), _file_checksums(conn)
+    except (DbkitError, psycopg.Error):
+        return "could not read what was committed — run `dbkit status`"
+    applied_now = [i for i in now if i not in applied]
+    rolled_back = [i for i in applied if i not in now]
+    reapplied = [p for p, c in now_files.items() if files.get(p) not in (None, c)]
+    done = ([f"applied {', '.join(applied_now)}"] if applied_now else []) + \
+           ([f"rolled back {', '.join(rolled_back)}"] if rolled_back else []) + \
+           ([f"re-applied {', '.join(reapplied)}"] if reapplied else [])
+    if not done:
+        return "nothing was changed"
+    return (f"committed before {event}: {'; '.join(done)}; nothing else was changed — "
+            "`dbkit status` shows where it stands")
+
+
+def _lost(exc: BaseException, conn: psycopg.Connection[Any]) -> bool:
+    """The connection itself failed (server gone, backend terminated): not the migration's fault."""
+    error = exc.error if isinstance(exc, _StatementFailed) else exc
+    return isinstance(error, psycopg.OperationalError) and (conn.closed or conn.broken
+                                                            or (error.sqlstate or "").startswith(("08", "57P")))
 
 
 def _set_timeouts(session: _Session) -> None:
@@ -553,10 +570,8 @@ def _run_and_record(session: _Session, migration: Migration, statements: Stateme
                 _set_timeouts(session)
                 _execute(conn, statements)
                 record(conn, migration)
-        except _StatementFailed as exc:
-            raise _migration_failed(exc.error, statements, exc.index, migration.id, session) from None
-        except psycopg.Error as exc:
-            raise _migration_failed(exc, statements, -1, migration.id, session) from None
+        except (_StatementFailed, psycopg.Error) as exc:
+            raise _failure(exc, statements, migration.id, session) from None
     except BaseException:
         del session.notices[kept:]
         raise
@@ -571,10 +586,8 @@ def _reapply_file(session: _Session, owner: Migration, inc: Include, statements:
             _record_file(session.conn, owner, inc)
     except BaseException as exc:
         del session.notices[kept:]
-        if isinstance(exc, _StatementFailed):
-            raise _migration_failed(exc.error, statements, exc.index, owner.id, session) from None
-        if isinstance(exc, psycopg.Error):
-            raise _migration_failed(exc, statements, -1, owner.id, session) from None
+        if isinstance(exc, (_StatementFailed, psycopg.Error)):
+            raise _failure(exc, statements, owner.id, session) from None
         raise
 
 
@@ -610,9 +623,11 @@ def _run_statements_outside_transaction(session: _Session, statements: Statement
             _set_session_timeouts(session)
             session.conn.execute(statement.text.encode("utf-8"), prepare=False)
         except psycopg.Error as exc:
+            if _lost(exc, session.conn):
+                raise
             failed = _migration_failed(exc, statements, index, migration_id, session, base_offset=statement.start)
             raise MigrationFailed(
-                f"{failed.args[0].split(': ', 1)[-1]} (non-transactional migration: the statements "
+                f"{failed.reason} (non-transactional migration: the statements "
                 "before this one stay applied; it is not recorded)",
                 path=failed.path, line=failed.line, sqlstate=failed.sqlstate, migration_id=migration_id,
             ) from None
@@ -621,6 +636,17 @@ def _run_statements_outside_transaction(session: _Session, statements: Statement
 def _set_session_timeouts(session: _Session) -> None:
     session.conn.execute("select set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
                          (session.settings.ddl_lock_wait, session.settings.statement_timeout))
+
+
+def _failure(exc: _StatementFailed | psycopg.Error, statements: Statements, migration_id: str,
+             session: _Session) -> BaseException:
+    """What to raise for a failed run: the driver's error when the connection itself went
+    (``_interruptible`` says what was committed), else MigrationFailed at file and line."""
+    if _lost(exc, session.conn):
+        return exc.error if isinstance(exc, _StatementFailed) else exc
+    if isinstance(exc, _StatementFailed):
+        return _migration_failed(exc.error, statements, exc.index, migration_id, session)
+    return _migration_failed(exc, statements, -1, migration_id, session)
 
 
 def _migration_failed(exc: psycopg.Error, statements: Statements, index: int, migration_id: str,
@@ -690,9 +716,9 @@ def rollback(
         steps_planned = tuple(_rollback_step(m, applied[m.id].baselined) for m in ordered)
         if dry_run:
             return RunResult(database=session.target.describe(), dry_run=True, steps=steps_planned)
-        drops = _probe(session, [(m, s) for m, s in plan if s is not None], force=force)
         done: list[Step] = []
         with _interruptible(session, "rollback", applied, _file_checksums(session.conn)):
+            drops = _probe(session, [(m, s) for m, s in plan if s is not None], force=force)
             for (migration, statements), step in zip(plan, steps_planned):
                 if statements is None:
                     # dbkit never created these objects: forget the record, drop nothing.
@@ -776,12 +802,9 @@ def _probe(session: _Session, plan: list[tuple[Migration, Statements]], *, force
                     continue  # cannot run inside a transaction: not probed (docs/decisions.md)
                 found[migration.id] = guard.probe(conn, partial(_execute, conn, statements))
                 _execute(conn, statements)  # for real (still undone): the next step sees its effect
-    except _StatementFailed as exc:
+    except (_StatementFailed, psycopg.Error) as exc:
         assert current is not None
-        raise _migration_failed(exc.error, current[1], exc.index, current[0].id, session) from None
-    except psycopg.Error as exc:
-        assert current is not None
-        raise _migration_failed(exc, current[1], -1, current[0].id, session) from None
+        raise _failure(exc, current[1], current[0].id, session) from None
     finally:
         del session.notices[kept:]
     data = {mid: drops.data for mid, drops in found.items() if drops.data}

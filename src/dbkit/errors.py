@@ -68,6 +68,11 @@ class ReadOnlyTarget(DbkitError):
     """The target is a standby or read-only: apply, rollback, baseline and repair refuse it."""
 
 
+class ConnectionLost(DbkitError):
+    """The connection went during a run (server restart, terminated backend); the message
+    says what was committed before."""
+
+
 class Interrupted(DbkitError):
     """Ctrl-C during a run; the message says what was committed before it."""
 
@@ -103,6 +108,7 @@ class MigrationFailed(DbkitError):
         where = f"{path}:{line}" if line is not None else path
         state = f" [SQLSTATE {sqlstate}]" if sqlstate else ""
         super().__init__(f"{where}: {message}{state}")
+        self.reason = message
         self.path = path
         self.line = line
         self.sqlstate = sqlstate

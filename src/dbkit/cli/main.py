@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,12 @@ def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
     except psycopg.Error as exc:
         _fail(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", secrets)
         return EXIT_FAIL
+
+
+# psycopg logs "error ignored in rollback" when the server is gone; the one error line
+# says what happened, so its log records must not reach stderr as a second line.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
+logging.getLogger("psycopg").propagate = False
 
 
 def _secrets(args: list[str]) -> tuple[str, ...]:
