@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck dev system-deps bench clean
+.PHONY: demo test lint typecheck dev system-deps bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ typecheck: dev
 
 bench: dev system-deps
 	$(BIN)/python bench/run.py
+
+# Fault soak: kill -9, terminated backends, server restarts, timeouts and concurrent runs
+# against every module; writes reports/soak.md (last result: docs/reliability.md).
+soak: dev system-deps
+	$(BIN)/python tests/soak.py
 
 clean:
 	rm -rf $(VENV) reports build src/*.egg-info
