@@ -21,7 +21,7 @@ is documented, and the next command must complete it), no index is left invalid,
 command that failed said so in one line without a traceback, and the next command
 (apply or rollback to the end) completes and leaves an exact state.
 
-``make soak`` runs ``python tests/soak.py`` (107 trials); ``tests/test_soak.py``
+``make soak`` runs ``python tests/soak.py`` (104 trials); ``tests/test_soak.py``
 runs a short schedule inside ``make test``.
 """
 
@@ -156,9 +156,9 @@ class Soak:
         return False
 
     def calibrate(self) -> None:
-        """When an uninterrupted apply and rollback start changing the record, and when they
-        end, counted from dbkit's connection: faults land in that window (a rollback first
-        probes the whole plan in a transaction it undoes, which changes nothing)."""
+        """When an uninterrupted apply and rollback first change the record, and when they
+        end, counted from dbkit's connection: the time of one migration, for fault_moment
+        (a rollback first probes the whole plan in a transaction it undoes)."""
         url = self.new_database()
         try:
             for kind, args in (("apply", ("apply",)), ("rollback", ("rollback", "--all", "--force"))):
@@ -175,10 +175,28 @@ class Soak:
         finally:
             self.drop_database(url)
 
-    def fault_delay(self, kind: str) -> float:
-        """A random moment between the first change to the record and the end of the run."""
-        first, end = self.windows[kind]
-        return self.random.uniform(first * 0.9, end)
+    def fault_moment(self, url: str, run: Run, direction: str) -> str:
+        """Wait for a random point of the run: a random number of migrations recorded (applied,
+        or still applied for a rollback; all of them: during its probe), then a random part of
+        one migration's time. Returns where that was."""
+        n = len(self.plan)
+        first, end = self.windows[direction]
+        step = max((end - first) / n, 0.005)
+        target = self.random.randint(0, n - 1) if direction == "apply" else self.random.randint(1, n)
+        self.wait_for_backend(url)
+        if direction == "rollback" and target == n:
+            extra = self.random.uniform(0, first)  # still probing: nothing changed yet
+        else:
+            with psycopg.connect(url, autocommit=True) as conn:
+                while run.proc.poll() is None:
+                    count = _rows(conn, "select count(*) from dbkit._yoyo_migration")
+                    recorded = int(count[0][0]) if count else 0
+                    if (recorded >= target) if direction == "apply" else (recorded <= target):
+                        break
+                    time.sleep(0.005)
+            extra = self.random.uniform(0, step)
+        time.sleep(extra)
+        return f"at {target} of {n} recorded +{extra * 1000:.0f}ms"
 
     def complete(self, url: str, direction: str, trial: Trial) -> None:
         """The next command after a fault must complete: apply or roll back to the end."""
@@ -268,11 +286,8 @@ class Soak:
         try:
             args = ("apply",) if direction == "apply" else ("rollback", "--all", "--force")
             run = self.start(url, *args)
-            self.wait_for_backend(url)
-            delay = self.fault_delay(direction)
-            time.sleep(delay)
+            trial.detail = self.fault_moment(url, run, direction)
             run.kill()
-            trial.detail = f"after {delay:.2f}s"
             applied = self.check(url, trial)
             trial.applied_after_fault = len(applied)
             self.complete(url, direction, trial)
@@ -287,14 +302,12 @@ class Soak:
         try:
             args = ("apply",) if direction == "apply" else ("rollback", "--all", "--force")
             run = self.start(url, *args)
-            self.wait_for_backend(url)
-            delay = self.fault_delay(direction)
-            time.sleep(delay)
+            moment = self.fault_moment(url, run, direction)
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("select pg_terminate_backend(pid) from pg_stat_activity "
                              "where application_name = 'dbkit' and datname = current_database()")
             run.finish()
-            trial.detail = f"{direction}, after {delay:.2f}s, exit {run.code}"
+            trial.detail = f"{direction} {moment}, exit {run.code}"
             self.said_one_line(run, trial, (0, 2))
             trial.applied_after_fault = len(self.check(url, trial))
             self.complete(url, direction, trial)
@@ -307,12 +320,10 @@ class Soak:
         url = self.new_database()
         try:
             run = self.start(url, "apply")
-            self.wait_for_backend(url)
-            delay = self.fault_delay("apply")
-            time.sleep(delay)
+            moment = self.fault_moment(url, run, "apply")
             _pg_ctl(self.server, "restart", "-m", "immediate", "-w", "-t", "120")
             run.finish()
-            trial.detail = f"after {delay:.2f}s, exit {run.code}"
+            trial.detail = f"{moment}, exit {run.code}"
             self.said_one_line(run, trial, (0, 2))
             trial.applied_after_fault = len(self.check(url, trial))
             self.complete(url, "apply", trial)
@@ -357,12 +368,12 @@ class Soak:
         url = self.at_full()
         try:
             rollback = self.start(url, "rollback", "--all", "--force", "--migration-lock-wait", LOCK_WAIT)
-            time.sleep(self.fault_delay("rollback"))
+            moment = self.fault_moment(url, rollback, "rollback")
             apply = self.start(url, "apply", "--migration-lock-wait", LOCK_WAIT)
             for run in (rollback.finish(), apply.finish()):
                 self.said_one_line(run, trial, (0,))
             applied = self.check(url, trial)
-            trial.detail = f"ended with {len(applied)} applied"
+            trial.detail = f"apply started {moment}, ended with {len(applied)} applied"
             self.complete(url, "apply", trial)
         finally:
             self.drop_database(url)
@@ -515,7 +526,7 @@ def report(trials: list[Trial], command: str, seconds: float, total: int) -> str
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every trial count (default 1: 107 trials)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every trial count (default 1: 104 trials)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "reports" / "soak.md")
     options = parser.parse_args()

@@ -1,4 +1,4 @@
-"""The short fault soak inside `make test`: one trial of every fault (`make soak` runs 107).
+"""The short fault soak inside `make test`: one trial of every fault (`make soak` runs 104).
 Each trial asserts that status agrees with the catalog, nothing is half-applied
 and the next command completes; see tests/soak.py."""
 
