@@ -17,7 +17,7 @@ from dbkit import engine
 from dbkit.config import DatabaseTarget, load_settings
 from dbkit.ephemeral import Server
 from dbkit.errors import DbkitError
-from helpers import dbkit_process, run_dbkit, table_migrations, write_project
+from helpers import REPO_ROOT, dbkit_process, run_dbkit, table_migrations, write_project
 
 
 def _tables(url: str) -> list[str]:
@@ -69,7 +69,11 @@ def test_yoyo_list_agrees_with_dbkit_status(empty_url: str) -> None:
         backend.connection.close()
     from yoyo.migrations import get_migration_hash
 
-    assert hashes == [get_migration_hash("0001_platform_auth_shim")]
+    from dbkit.project import load_project
+
+    platform = load_project(load_settings(REPO_ROOT)).module("platform").migrations
+    assert hashes == [get_migration_hash(m.id) for m in platform]
+    assert hashes[0] == get_migration_hash("0001_platform_auth_shim")
 
 
 def test_failing_migration_leaves_nothing_and_names_file_and_line(empty_url: str, tmp_path: Path) -> None:
@@ -689,7 +693,6 @@ def test_backend_terminated_mid_migration_says_what_was_committed_and_leaves_not
 
 def _non_transactional() -> list[str]:
     from dbkit.project import load_project
-    from helpers import REPO_ROOT
 
     return [m.id for m in load_project(load_settings(REPO_ROOT, environ={})).plan if not m.transactional]
 
@@ -702,7 +705,6 @@ def test_every_non_transactional_migration_completes_after_a_run_that_stopped_ha
     record; the next apply (or rollback) must complete it, whatever statement it stopped at."""
     from dbkit.project import load_project
     from dbkit.statements import split
-    from helpers import REPO_ROOT
 
     settings = load_settings(REPO_ROOT, environ={})
     project = load_project(settings)

@@ -302,7 +302,7 @@ def _stats(url: str, automation_id: str) -> tuple[Any, ...]:
                      " where id = %s", (automation_id,))[0]
 
 
-@pytest.mark.parametrize("final", ["completed", "failed", "cancelled"])
+@pytest.mark.parametrize("final", ["completed", "failed"])
 def test_finishing_a_running_execution_updates_the_stats(migrated_url: str, final: str) -> None:
     _sql(migrated_url, ACCOUNTS)
     automation = _automation(migrated_url, "flow", trigger_type="manual")
@@ -328,15 +328,32 @@ def test_unfinished_or_never_started_executions_leave_the_stats_alone(migrated_u
     assert _stats(migrated_url, automation) == (0, None, None)
 
 
-def test_completion_without_completed_at_still_records_a_time(migrated_url: str) -> None:
+def test_cancelling_a_running_execution_leaves_the_stats_untouched(migrated_url: str) -> None:
+    """Seed 004 counts running -> completed/failed only; a cancelled run is not an execution."""
+    _sql(migrated_url, ACCOUNTS)
+    automation = _automation(migrated_url, "flow", trigger_type="manual")
+    done = _execution(migrated_url, automation, "running")
+    _sql(migrated_url, "update public.automation_executions set status = 'completed',"
+                       " completed_at = '2025-01-02 03:04:05+00' where id = %s", (done,))
+    cancelled = _execution(migrated_url, automation, "running")
+
+    _sql(migrated_url, "update public.automation_executions set status = 'cancelled',"
+                       " completed_at = '2025-02-02 00:00:00+00' where id = %s", (cancelled,))
+
+    count, status, at = _stats(migrated_url, automation)
+    assert (count, status) == (1, "completed")
+    assert at.isoformat() == "2025-01-02T03:04:05+00:00"
+
+
+def test_completion_records_the_runs_completed_at_as_written(migrated_url: str) -> None:
+    """Seed 004: last_executed_at = NEW.completed_at, also when the writer left it NULL."""
     _sql(migrated_url, ACCOUNTS)
     automation = _automation(migrated_url, "flow", trigger_type="manual")
     run = _execution(migrated_url, automation, "running")
 
     _sql(migrated_url, "update public.automation_executions set status = 'failed' where id = %s", (run,))
 
-    count, status, at = _stats(migrated_url, automation)
-    assert (count, status) == (1, "failed") and at is not None
+    assert _stats(migrated_url, automation) == (1, "failed", None)
 
 
 # ------------------------------------------------------------------------- cleanup

@@ -74,7 +74,7 @@ def test_apply_schedules_cleanup_with_pg_cron_and_rollback_unschedules_it(cron_u
     status = run_dbkit("status", url=cron_url)
     assert "0 3 * * *    cleanup-executions: SELECT public.cleanup_old_executions()" in status.stdout
 
-    rolled = run_dbkit("rollback", "--module", "automations", "--steps", "1", url=cron_url)
+    rolled = run_dbkit("rollback", "--module", "automations", "--to", "0005_automations_stats_and_cleanup", url=cron_url)
 
     assert rolled.exit_code == 0, rolled.output
     assert _jobs(cron_url) == []

@@ -18,6 +18,7 @@ MODULE = "strategy_execution"
 OWNER = "00000000-0000-0000-0000-00000000000a"
 STRANGER = "00000000-0000-0000-0000-00000000000b"
 STRATEGY = "10000000-0000-0000-0000-000000000001"
+OTHER_STRATEGY = "10000000-0000-0000-0000-000000000002"  # STRANGER's
 EXECUTION = "20000000-0000-0000-0000-000000000001"
 MIGRATIONS = [
     "0001_strategy_base_tables",
@@ -77,11 +78,11 @@ def test_verify_passes_on_a_fresh_apply(migrated_url: str) -> None:
 
 @pytest.mark.parametrize(("tamper", "names"), [
     pytest.param(
-        "drop policy strategy_watchlists_select_own on public.strategy_watchlists;"
-        " create policy strategy_watchlists_select_own on public.strategy_watchlists for select to authenticated"
+        'drop policy "Users can view own strategy watchlists" on public.strategy_watchlists;'
+        ' create policy "Users can view own strategy watchlists" on public.strategy_watchlists for select to authenticated'
         " using (exists (select 1 from public.workflow_sessions ws where ws.id = strategy_watchlists.workflow_id"
         " and ws.user_id = auth.uid()))",
-        "strategy_watchlists_select_own", id="policy-unwrapped-auth-uid"),
+        "Users can view own strategy watchlists", id="policy-unwrapped-auth-uid"),
     pytest.param("drop index public.idx_workflow_sessions_auto_run", "idx_workflow_sessions_auto_run",
                  id="partial-index-dropped"),
     pytest.param("alter function public.should_send_notification(uuid, text, timestamptz) security definer",
@@ -298,3 +299,64 @@ def test_rollback_refuses_while_a_strategy_is_running(empty_url: str) -> None:
     assert result.exit_code == 1, result.output
     assert "running, stopped or error" in result.output
     assert snapshot(empty_url) == before
+
+
+# ------------------------------------------------------------- seed 003's contracts
+
+
+DOCUMENT_POLICIES = [
+    ("notification_settings", "Users can delete own notification settings", "DELETE"),
+    ("notification_settings", "Users can insert own notification settings", "INSERT"),
+    ("notification_settings", "Users can update own notification settings", "UPDATE"),
+    ("notification_settings", "Users can view own notification settings", "SELECT"),
+    ("strategy_execution_logs", "Service role can insert execution logs", "INSERT"),
+    ("strategy_execution_logs", "Service role can update execution logs", "UPDATE"),
+    ("strategy_execution_logs", "Users can view own strategy execution logs", "SELECT"),
+    ("strategy_watchlists", "Users can delete from own strategy watchlists", "DELETE"),
+    ("strategy_watchlists", "Users can insert into own strategy watchlists", "INSERT"),
+    ("strategy_watchlists", "Users can view own strategy watchlists", "SELECT"),
+]
+
+
+def as_user(conn: psycopg.Connection[Any], user: str) -> None:
+    """The rest of the transaction runs as ``user`` through the API role, as PostgREST does."""
+    conn.execute("set local role authenticated")
+    conn.execute("select set_config('request.jwt.claims', %s, true)", (f'{{"sub": "{user}", "role": "authenticated"}}',))
+
+
+def test_policies_carry_the_documents_names(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select tablename::text, policyname::text, cmd from pg_policies where schemaname = 'public'"
+            " and tablename in ('strategy_watchlists', 'notification_settings', 'strategy_execution_logs')"
+            " order by 1, 2").fetchall()
+        # A script that drops a documented policy by name meets the object it expects.
+        conn.execute('drop policy "Users can view own strategy watchlists" on public.strategy_watchlists')
+    assert rows == DOCUMENT_POLICIES
+
+
+def test_owner_logs_a_manual_run_of_their_own_strategy_and_is_refused_for_anothers(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        seed_owner(conn)
+        conn.execute(f"insert into public.workflow_sessions (id, user_id) values ('{OTHER_STRATEGY}', '{STRANGER}')")
+        conn.commit()
+        as_user(conn, OWNER)
+        run = one(conn, f"insert into public.workflow_executions (workflow_id) values ('{STRATEGY}') returning id")
+        log = one(conn, "insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, node_type, status,"
+                        f" started_at) values (%s, '{STRATEGY}', 'n1', 'filter', 'running', '2025-01-01 00:00+00')"
+                        " returning id", (run,))
+        assert one(conn, "update public.strategy_execution_logs set status = 'success',"
+                         " completed_at = '2025-01-01 00:00:02+00' where id = %s returning duration_ms", (log,)) == 2000
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"insert into public.workflow_executions (workflow_id) values ('{OTHER_STRATEGY}')")
+
+
+def test_watchlist_entry_may_come_without_a_market_snapshot(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        seed_owner(conn)
+        conn.commit()
+        as_user(conn, OWNER)
+        assert one(conn, "insert into public.strategy_watchlists (workflow_id, market_id, metadata)"
+                         f" values ('{STRATEGY}', 'm1', null) returning metadata") is None
+        assert one(conn, "insert into public.strategy_watchlists (workflow_id, market_id)"
+                         f" values ('{STRATEGY}', 'm2') returning metadata") == {}

@@ -84,13 +84,15 @@ STATEMENTS: dict[str, dict[str, str]] = {
 ROWS, NONE, DENIED = "rows", "0 rows", "42501"
 ALL_ROWS = {"select": ROWS, "insert": ROWS, "update": ROWS, "delete": ROWS}
 ALL_DENIED = {"select": DENIED, "insert": DENIED, "update": DENIED, "delete": DENIED}
-READ_ONLY_OWNER = {"select": ROWS, "insert": DENIED, "update": DENIED, "delete": DENIED}
-READ_ONLY_STRANGER = {"select": NONE, "insert": DENIED, "update": DENIED, "delete": DENIED}
 CRUD_STRANGER = {"select": NONE, "insert": DENIED, "update": NONE, "delete": NONE}
+OWNER_WRITES = {"select": ROWS, "insert": ROWS, "update": ROWS, "delete": DENIED}
+STRANGER_WRITES = {"select": NONE, "insert": DENIED, "update": NONE, "delete": DENIED}
 
 EXPECTED: dict[str, dict[str, dict[str, str]]] = {
     "workflow_sessions": {"owner": ALL_ROWS, "stranger": CRUD_STRANGER, "anon": ALL_DENIED},
-    "workflow_executions": {"owner": READ_ONLY_OWNER, "stranger": READ_ONLY_STRANGER, "anon": ALL_DENIED},
+    # Seed 003 §1.4 "Service role/owner can INSERT/UPDATE execution logs": owners write the
+    # runs and logs of their own strategies (a manual run), never delete them.
+    "workflow_executions": {"owner": OWNER_WRITES, "stranger": STRANGER_WRITES, "anon": ALL_DENIED},
     "notifications": {
         "owner": {"select": ROWS, "insert": DENIED, "update": ROWS, "delete": ROWS},
         "stranger": CRUD_STRANGER,
@@ -102,7 +104,7 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "anon": ALL_DENIED,
     },
     "notification_settings": {"owner": ALL_ROWS, "stranger": CRUD_STRANGER, "anon": ALL_DENIED},
-    "strategy_execution_logs": {"owner": READ_ONLY_OWNER, "stranger": READ_ONLY_STRANGER, "anon": ALL_DENIED},
+    "strategy_execution_logs": {"owner": OWNER_WRITES, "stranger": STRANGER_WRITES, "anon": ALL_DENIED},
 }
 for _table in EXPECTED:
     EXPECTED[_table]["service_role"] = ALL_ROWS
@@ -277,9 +279,9 @@ def test_plan_check_catches_an_unwrapped_auth_uid(plan_url: str) -> None:
     """Negative control: the same check fails for the policy the seed's example shows."""
     with psycopg.connect(plan_url) as conn:
         cur = conn.cursor()
-        cur.execute("drop policy strategy_watchlists_select_own on public.strategy_watchlists")
+        cur.execute('drop policy "Users can view own strategy watchlists" on public.strategy_watchlists')
         cur.execute("""
-            create policy strategy_watchlists_select_own on public.strategy_watchlists for select
+            create policy "Users can view own strategy watchlists" on public.strategy_watchlists for select
             using (exists (select 1 from public.workflow_sessions
                            where workflow_sessions.id = strategy_watchlists.workflow_id
                              and workflow_sessions.user_id = auth.uid()))

@@ -11,6 +11,8 @@ drop index public.idx_notifications_user;
 revoke all on table public.notifications from authenticated, service_role;
 drop table public.notifications;
 
+drop policy workflow_executions_update_own on public.workflow_executions;
+drop policy workflow_executions_insert_own on public.workflow_executions;
 drop policy workflow_executions_select_own on public.workflow_executions;
 drop index public.idx_workflow_executions_workflow;
 revoke all on table public.workflow_executions from authenticated, service_role;

@@ -2,11 +2,13 @@
 -- table with its policies, trigger, indexes and grants. dbkit refuses while it holds rows
 -- unless --force.
 -- Source: seed 003 §1.3 ("Rollback SQL included in comments").
+-- The policy names are the document's, which the included policy file creates since
+-- 0010_strategy_document_contracts (docs/decisions.md, "Rollbacks follow their repeatable files").
 
-drop policy notification_settings_delete_own on public.notification_settings;
-drop policy notification_settings_update_own on public.notification_settings;
-drop policy notification_settings_insert_own on public.notification_settings;
-drop policy notification_settings_select_own on public.notification_settings;
+drop policy "Users can delete own notification settings" on public.notification_settings;
+drop policy "Users can update own notification settings" on public.notification_settings;
+drop policy "Users can insert own notification settings" on public.notification_settings;
+drop policy "Users can view own notification settings" on public.notification_settings;
 drop function public.should_send_notification(uuid, text, timestamptz);
 drop trigger notification_settings_updated on public.notification_settings;
 drop index public.idx_notification_settings_type_enabled;

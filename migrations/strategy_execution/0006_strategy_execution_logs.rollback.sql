@@ -2,10 +2,12 @@
 -- policies, trigger, indexes and grants, then the trigger function. dbkit refuses while the
 -- table holds rows unless --force.
 -- Source: seed 003 §1.4 ("Rollback SQL included in comments").
+-- The policy names are the document's, which the included policy file creates since
+-- 0010_strategy_document_contracts (docs/decisions.md, "Rollbacks follow their repeatable files").
 
-drop policy strategy_execution_logs_update_service on public.strategy_execution_logs;
-drop policy strategy_execution_logs_insert_service on public.strategy_execution_logs;
-drop policy strategy_execution_logs_select_own on public.strategy_execution_logs;
+drop policy "Service role can update execution logs" on public.strategy_execution_logs;
+drop policy "Service role can insert execution logs" on public.strategy_execution_logs;
+drop policy "Users can view own strategy execution logs" on public.strategy_execution_logs;
 drop function public.get_node_performance_stats(uuid, text);
 drop function public.get_execution_log_summary(uuid);
 drop trigger strategy_execution_logs_duration on public.strategy_execution_logs;

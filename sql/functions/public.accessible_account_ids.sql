@@ -12,8 +12,14 @@
 -- condition, where a per-row has_account_access(user_id) call is evaluated for every row.
 -- An app that brings its own account model replaces this function (and keeps
 -- has_account_access consistent with it).
--- SECURITY DEFINER so the lookup does not depend on the caller's view of account_members
--- (which has RLS); search_path pinned to '' and every name schema-qualified.
+-- SECURITY INVOKER (it was SECURITY DEFINER before 0009_automations_tenant_isolation): it
+-- reads only the caller's own membership rows (m.user_id = auth.uid()), which the
+-- account_members policies show the caller, and those policies never call back into this
+-- function, so RLS applies without recursion. The answer is about the caller alone: it
+-- takes no user argument, and through the API it returns nothing the caller could not
+-- read from account_members themselves. A definer function executable by the API roles is
+-- what Supabase's advisor flags (splinter 0028/0029); this one runs with the caller's rights.
+-- search_path pinned to '' and every name schema-qualified.
 -- Depends on: auth.uid() (platform), public.account_members (0002_automations_account_access).
 -- Included by: migrations/automations/0002_automations_account_access.sql
 
@@ -21,7 +27,7 @@ create or replace function public.accessible_account_ids()
 returns setof uuid
 language sql
 stable
-security definer
+security invoker
 set search_path = ''
 rows 10
 as $$
@@ -37,6 +43,6 @@ $$;
 comment on function public.accessible_account_ids() is
 'The accounts the current user (auth.uid()) may act for: their own and those they are a member of (public.account_members). Use as user_id = any(array(select public.accessible_account_ids())).';
 
-revoke execute on function public.accessible_account_ids() from public, anon, authenticated;
+revoke all on function public.accessible_account_ids() from public, anon, authenticated, service_role;
 
 grant execute on function public.accessible_account_ids() to authenticated, service_role;

@@ -4,8 +4,9 @@
 -- set, and to NULL while it is not, so a client can never store a duration that disagrees with
 -- the timestamps.
 -- Source: seed 003 §1.4 "Triggers".
--- SECURITY INVOKER; a trigger function is not called directly, so EXECUTE stays with PUBLIC
--- (revoking it would not stop the trigger) and search_path is pinned.
+-- SECURITY INVOKER with search_path pinned. A trigger function is never called directly, and
+-- PostgreSQL checks EXECUTE on it only when a trigger is created, so EXECUTE is revoked from
+-- everyone, service_role included (revoke first: Supabase's default privileges grant it).
 -- Included by: migrations/strategy_execution/0006_strategy_execution_logs.sql
 
 create or replace function public.calculate_strategy_execution_log_duration()
@@ -24,3 +25,5 @@ end;
 $$;
 comment on function public.calculate_strategy_execution_log_duration() is
     'Trigger strategy_execution_logs_duration: duration_ms := completed_at - started_at in ms (NULL while running).';
+revoke all on function public.calculate_strategy_execution_log_duration()
+    from public, anon, authenticated, service_role;

@@ -59,6 +59,6 @@ $$;
 comment on function public.cleanup_old_executions(integer, integer) is
 'Deletes completed/cancelled executions older than 30 days and failed ones older than 7 days, p_batch_size rows per statement, at most p_max_batches statements per call; returns rows deleted.';
 
-revoke execute on function public.cleanup_old_executions(integer, integer) from public, anon, authenticated;
+revoke all on function public.cleanup_old_executions(integer, integer) from public, anon, authenticated, service_role;
 
 grant execute on function public.cleanup_old_executions(integer, integer) to service_role;

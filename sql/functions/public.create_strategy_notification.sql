@@ -48,7 +48,7 @@ end;
 $$;
 comment on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz) is
     'Create a strategy notification unless the user''s settings (enabled, quiet hours) suppress it; returns its id or NULL.';
-revoke execute on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz)
-    from public, anon, authenticated;
+revoke all on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz)
+    from public, anon, authenticated, service_role;
 grant execute on function public.create_strategy_notification(uuid, uuid, text, text, text, text, timestamptz)
     to service_role;

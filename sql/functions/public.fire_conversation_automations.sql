@@ -43,4 +43,4 @@ $$;
 comment on function public.fire_conversation_automations() is
 'Trigger on conversations: pg_notify(''automation_trigger'') per matching event automation of the agent''s account.';
 
-revoke execute on function public.fire_conversation_automations() from public, anon, authenticated;
+revoke all on function public.fire_conversation_automations() from public, anon, authenticated, service_role;

@@ -34,4 +34,4 @@ $$;
 comment on function public.fire_lead_automations() is
 'Trigger on leads: pg_notify(''automation_trigger'') per matching event automation of the lead''s account.';
 
-revoke execute on function public.fire_lead_automations() from public, anon, authenticated;
+revoke all on function public.fire_lead_automations() from public, anon, authenticated, service_role;

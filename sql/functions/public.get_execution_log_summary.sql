@@ -38,5 +38,5 @@ as $$
 $$;
 comment on function public.get_execution_log_summary(uuid) is
     'Node counts by status and durations for one strategy run (RLS applies).';
-revoke execute on function public.get_execution_log_summary(uuid) from public, anon, authenticated;
+revoke all on function public.get_execution_log_summary(uuid) from public, anon, authenticated, service_role;
 grant execute on function public.get_execution_log_summary(uuid) to authenticated, service_role;

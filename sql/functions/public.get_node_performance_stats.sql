@@ -40,5 +40,5 @@ as $$
 $$;
 comment on function public.get_node_performance_stats(uuid, text) is
     'Execution counts, success rate and duration statistics of one node of one strategy (RLS applies).';
-revoke execute on function public.get_node_performance_stats(uuid, text) from public, anon, authenticated;
+revoke all on function public.get_node_performance_stats(uuid, text) from public, anon, authenticated, service_role;
 grant execute on function public.get_node_performance_stats(uuid, text) to authenticated, service_role;

@@ -10,8 +10,14 @@
 -- docs/decisions.md). The rule is written out here rather than as a call of
 -- accessible_account_ids(): a primary-key probe per call, where going through the set
 -- function measured several times slower per call. Change both together; a test checks they agree.
--- SECURITY DEFINER so the lookup does not depend on the caller's view of account_members
--- (which has RLS); search_path pinned to '' and every name schema-qualified.
+-- SECURITY INVOKER (it was SECURITY DEFINER before 0009_automations_tenant_isolation): it
+-- reads only the caller's own membership rows (m.user_id = auth.uid()), which the
+-- account_members policies show the caller, and those policies never call back into this
+-- function, so RLS applies without recursion. The answer is about the caller alone: it
+-- takes no user argument, and through the API it returns nothing the caller could not
+-- read from account_members themselves. A definer function executable by the API roles is
+-- what Supabase's advisor flags (splinter 0028/0029); this one runs with the caller's rights.
+-- search_path pinned to '' and every name schema-qualified.
 -- Depends on: auth.uid() (platform), public.account_members (0002_automations_account_access).
 -- Included by: migrations/automations/0002_automations_account_access.sql
 
@@ -19,7 +25,7 @@ create or replace function public.has_account_access(p_account_id uuid)
 returns boolean
 language sql
 stable
-security definer
+security invoker
 set search_path = ''
 as $$
     select coalesce(
@@ -37,6 +43,6 @@ $$;
 comment on function public.has_account_access(uuid) is
 'True when the current user (auth.uid()) owns the account p_account_id or is a member of it (public.account_members).';
 
-revoke execute on function public.has_account_access(uuid) from public, anon, authenticated;
+revoke all on function public.has_account_access(uuid) from public, anon, authenticated, service_role;
 
 grant execute on function public.has_account_access(uuid) to authenticated, service_role;

@@ -14,8 +14,26 @@
 --   keep only the p_key_columns of the row, "truncated" is true and "payload_bytes" is
 --   the size of the full payload: the consumer re-reads the row by id (after a DELETE only
 --   the keys survive). A large row never makes the user's write fail.
--- Returns the number of notifications sent. Not callable by API roles: only the
--- SECURITY DEFINER trigger functions (running as the owner) call it.
+-- Configuration (docs/security.md, "The automation_trigger channel"), read from two settings
+--   of the writing session, which a DBA sets for the database (ALTER DATABASE ... SET) or a
+--   role (ALTER ROLE ... SET); unset means the document's behaviour:
+--   * automations.trigger_payload = 'full' (default: the document's rows, old and new) or
+--     'reference': old and new carry only p_key_columns, "truncated" and "reference" are
+--     true, and the consumer re-reads the row as service_role. LISTEN needs no privilege, so
+--     'reference' is what keeps row contents away from every login that can listen. Any
+--     other value is taken as 'reference' (a typo never sends more than intended).
+--   * automations.trigger_max_per_row = a positive integer (default 50) or 'unlimited': the
+--     most notifications one row change sends on automation_trigger. Matching automations
+--     are taken oldest first (created_at, id). Past the cap the remaining automations get no
+--     notification of their own; instead one notification on channel
+--     automation_trigger_overflow says which row and how many matched:
+--       {"account_id": uuid, "event": ..., "table": ..., "old": keys|null, "new": keys|null,
+--        "matched": n, "sent": cap, "timestamp": now()}
+--     so a consumer can dispatch the rest by re-reading the row and the account's
+--     automations. An invalid value is taken as the default.
+-- Returns the number of notifications sent on automation_trigger. Not callable by any API
+-- role nor by service_role: only the SECURITY DEFINER trigger functions (running as the
+-- owner) call it.
 -- Included by: migrations/automations/0004_automations_event_triggers.sql
 
 create or replace function public.notify_automation_trigger(
@@ -33,19 +51,52 @@ volatile
 set search_path = ''
 as $$
 declare
+    v_mode text := coalesce(nullif(pg_catalog.current_setting('automations.trigger_payload', true), ''), 'full');
+    v_cap_setting text := coalesce(nullif(pg_catalog.current_setting('automations.trigger_max_per_row', true), ''), '50');
+    v_cap integer;
+    v_old_keys jsonb;
+    v_new_keys jsonb;
     v_trigger_data jsonb;
     v_payload text;
     v_automation_id uuid;
+    v_matched integer := 0;
     v_sent integer := 0;
 begin
-    v_trigger_data := pg_catalog.jsonb_build_object(
-        'event', p_event,
-        'table', p_table,
-        'old', p_old,
-        'new', p_new,
-        'timestamp', pg_catalog.now(),
-        'truncated', false
-    );
+    if v_cap_setting = 'unlimited' then
+        v_cap := null;
+    elsif v_cap_setting ~ '^[0-9]{1,9}$' and v_cap_setting::integer > 0 then
+        v_cap := v_cap_setting::integer;
+    else
+        v_cap := 50;
+    end if;
+
+    v_old_keys := (select pg_catalog.jsonb_object_agg(k.col, p_old -> k.col)
+                   from pg_catalog.unnest(p_key_columns) as k (col)
+                   where p_old is not null);
+    v_new_keys := (select pg_catalog.jsonb_object_agg(k.col, p_new -> k.col)
+                   from pg_catalog.unnest(p_key_columns) as k (col)
+                   where p_new is not null);
+
+    if v_mode = 'full' then
+        v_trigger_data := pg_catalog.jsonb_build_object(
+            'event', p_event,
+            'table', p_table,
+            'old', p_old,
+            'new', p_new,
+            'timestamp', pg_catalog.now(),
+            'truncated', false
+        );
+    else
+        v_trigger_data := pg_catalog.jsonb_build_object(
+            'event', p_event,
+            'table', p_table,
+            'old', v_old_keys,
+            'new', v_new_keys,
+            'timestamp', pg_catalog.now(),
+            'truncated', true,
+            'reference', true
+        );
+    end if;
 
     for v_automation_id in
         select a.id
@@ -56,7 +107,11 @@ begin
           and a.status = 'active'
           and a.trigger_config ->> 'event_source' = p_event_source
           and (a.trigger_config ->> 'event_type' = p_event or a.trigger_config ->> 'event_type' = 'any')
+        order by a.created_at, a.id
     loop
+        v_matched := v_matched + 1;
+        continue when v_cap is not null and v_matched > v_cap;
+
         v_payload := pg_catalog.jsonb_build_object(
             'automation_id', v_automation_id,
             'trigger_data', v_trigger_data
@@ -67,12 +122,8 @@ begin
                 'automation_id', v_automation_id,
                 'trigger_data', v_trigger_data
                     || pg_catalog.jsonb_build_object(
-                        'old', (select pg_catalog.jsonb_object_agg(k.col, p_old -> k.col)
-                                from pg_catalog.unnest(p_key_columns) as k (col)
-                                where p_old is not null),
-                        'new', (select pg_catalog.jsonb_object_agg(k.col, p_new -> k.col)
-                                from pg_catalog.unnest(p_key_columns) as k (col)
-                                where p_new is not null),
+                        'old', v_old_keys,
+                        'new', v_new_keys,
                         'truncated', true,
                         'payload_bytes', pg_catalog.octet_length(v_payload)
                     )
@@ -83,6 +134,19 @@ begin
         v_sent := v_sent + 1;
     end loop;
 
+    if v_cap is not null and v_matched > v_cap then
+        perform pg_catalog.pg_notify('automation_trigger_overflow', pg_catalog.jsonb_build_object(
+            'account_id', p_owner_id,
+            'event', p_event,
+            'table', p_table,
+            'old', v_old_keys,
+            'new', v_new_keys,
+            'matched', v_matched,
+            'sent', v_sent,
+            'timestamp', pg_catalog.now()
+        )::text);
+    end if;
+
     return v_sent;
 end;
 $$;
@@ -90,8 +154,8 @@ $$;
 comment on function public.notify_automation_trigger(
     uuid, text, text, text, jsonb, jsonb, text[]
 ) is
-'pg_notify(''automation_trigger'') once per matching event automation of p_owner_id; payloads over the 8000-byte limit keep only p_key_columns of old/new (truncated = true). Returns notifications sent.';
+'pg_notify(''automation_trigger'') once per matching event automation of p_owner_id (at most automations.trigger_max_per_row, default 50; the rest are summarised on automation_trigger_overflow); payloads are the document''s rows unless automations.trigger_payload = ''reference'', and over the 8000-byte limit keep only p_key_columns (truncated = true). Returns notifications sent.';
 
-revoke execute on function public.notify_automation_trigger(
+revoke all on function public.notify_automation_trigger(
     uuid, text, text, text, jsonb, jsonb, text[]
-) from public, anon, authenticated;
+) from public, anon, authenticated, service_role;

@@ -5,6 +5,10 @@
 -- strategy back to 'running'; a strategy the user stopped/paused meanwhile keeps its status.
 -- Raises no_data_found (P0002) for an unknown strategy, invalid_parameter_value (22023) for a
 -- NULL or negative duration. Returns the updated row.
+-- The counters saturate at the integer maximum (2147483647) instead of overflowing, and the
+-- running mean is computed in numeric: one strategy's counters can never raise an error
+-- that aborts the executor's batch (they are the executor's columns alone since
+-- 0011_strategy_tenant_isolation; saturation also covers rows written before it).
 -- Source: seed 003 §1.1 (success_count, error_count, last_executed_at,
 -- average_execution_time_ms, status 'error') and "Service Role Access" ("update strategy metrics").
 -- SECURITY INVOKER: EXECUTE only for service_role (the executor).
@@ -33,14 +37,14 @@ begin
     end if;
 
     update public.workflow_sessions as ws
-    set success_count = ws.success_count + case when p_succeeded then 1 else 0 end,
-        error_count = ws.error_count + case when p_succeeded then 0 else 1 end,
+    set success_count = least(ws.success_count::bigint + case when p_succeeded then 1 else 0 end, 2147483647)::integer,
+        error_count = least(ws.error_count::bigint + case when p_succeeded then 0 else 1 end, 2147483647)::integer,
         last_executed_at = p_executed_at,
         average_execution_time_ms = case
             when ws.average_execution_time_ms is null then p_duration_ms
             else round(
-                (ws.average_execution_time_ms::numeric * (ws.success_count + ws.error_count) + p_duration_ms)
-                / (ws.success_count + ws.error_count + 1)
+                (ws.average_execution_time_ms::numeric * (ws.success_count::numeric + ws.error_count) + p_duration_ms)
+                / (ws.success_count::numeric + ws.error_count + 1)
             )::integer
         end,
         status = case
@@ -59,6 +63,6 @@ end;
 $$;
 comment on function public.record_strategy_execution(uuid, boolean, integer, timestamptz) is
     'Cron job: record one run''s outcome (counts, last_executed_at, running mean duration, status running <-> error).';
-revoke execute on function public.record_strategy_execution(uuid, boolean, integer, timestamptz)
-    from public, anon, authenticated;
+revoke all on function public.record_strategy_execution(uuid, boolean, integer, timestamptz)
+    from public, anon, authenticated, service_role;
 grant execute on function public.record_strategy_execution(uuid, boolean, integer, timestamptz) to service_role;

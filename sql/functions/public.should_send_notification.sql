@@ -55,5 +55,6 @@ end;
 $$;
 comment on function public.should_send_notification(uuid, text, timestamptz) is
     'True unless the user disabled this notification type or p_at falls in their quiet hours (UTC). No settings row = send.';
-revoke execute on function public.should_send_notification(uuid, text, timestamptz) from public, anon, authenticated;
+revoke all on function public.should_send_notification(uuid, text, timestamptz)
+    from public, anon, authenticated, service_role;
 grant execute on function public.should_send_notification(uuid, text, timestamptz) to authenticated, service_role;

@@ -1,6 +1,9 @@
 -- public.strategy_watchlists: users SELECT / INSERT / DELETE watchlist entries of their own
 -- strategies; no UPDATE for users (not granted either: an UPDATE is denied with 42501).
--- Source: seed 003 §1.2 "RLS Policies" and "Security Considerations" (the EXISTS example).
+-- Source: seed 003 §1.2 "RLS Policies" and "Security Considerations" (the EXISTS example,
+-- policy "Users can view own strategy watchlists"). Policy names are the document's
+-- (docs/conformance.md); the INSERT and DELETE names follow the same migration
+-- (20251026000001) of the document's application.
 -- Changed from the seed: auth.uid() wrapped in (select ...) so it is an InitPlan evaluated
 -- once per statement, and "to authenticated" on every policy (Supabase RLS performance guide).
 -- SELECT and DELETE (filters over existing rows) compare workflow_id with the array of the
@@ -10,12 +13,22 @@
 -- there: a full scan of the table, estimated above jit_above_cost. INSERT checks one new row,
 -- so it keeps the EXISTS probe (index-only scan on idx_workflow_sessions_id_user).
 -- Same rows either way: ws.id is the primary key and workflow_id is NOT NULL.
+-- Added to the seed (tenant isolation, docs/security.md): an inserted row's
+-- added_by_execution_id must be a run of the same strategy. The check runs before the
+-- foreign keys, so another user's run id and an id that does not exist are refused alike
+-- (42501), and the error confirms nothing about other tenants.
 -- Included by: migrations/strategy_execution/0004_strategy_watchlists.sql
 
 alter table public.strategy_watchlists enable row level security;
 
+-- The names dbkit used before it restored the document's (re-applying this file on such a
+-- database removes them; 0010_strategy_document_contracts).
 drop policy if exists strategy_watchlists_select_own on public.strategy_watchlists;
-create policy strategy_watchlists_select_own on public.strategy_watchlists
+drop policy if exists strategy_watchlists_insert_own on public.strategy_watchlists;
+drop policy if exists strategy_watchlists_delete_own on public.strategy_watchlists;
+
+drop policy if exists "Users can view own strategy watchlists" on public.strategy_watchlists;
+create policy "Users can view own strategy watchlists" on public.strategy_watchlists
     for select to authenticated
     using (
         strategy_watchlists.workflow_id = any(array(
@@ -24,10 +37,11 @@ create policy strategy_watchlists_select_own on public.strategy_watchlists
             where ws.user_id = (select auth.uid())
         ))
     );
-comment on policy strategy_watchlists_select_own on public.strategy_watchlists is 'Users view watchlists of their own strategies.';
+comment on policy "Users can view own strategy watchlists" on public.strategy_watchlists is
+    'Users view watchlists of their own strategies.';
 
-drop policy if exists strategy_watchlists_insert_own on public.strategy_watchlists;
-create policy strategy_watchlists_insert_own on public.strategy_watchlists
+drop policy if exists "Users can insert into own strategy watchlists" on public.strategy_watchlists;
+create policy "Users can insert into own strategy watchlists" on public.strategy_watchlists
     for insert to authenticated
     with check (
         exists (
@@ -36,11 +50,21 @@ create policy strategy_watchlists_insert_own on public.strategy_watchlists
             where ws.id = strategy_watchlists.workflow_id
                 and ws.user_id = (select auth.uid())
         )
+        and (
+            strategy_watchlists.added_by_execution_id is null
+            or exists (
+                select 1
+                from public.workflow_executions as e
+                where e.id = strategy_watchlists.added_by_execution_id
+                    and e.workflow_id = strategy_watchlists.workflow_id
+            )
+        )
     );
-comment on policy strategy_watchlists_insert_own on public.strategy_watchlists is 'Users add markets only to their own strategies.';
+comment on policy "Users can insert into own strategy watchlists" on public.strategy_watchlists is
+    'Users add markets only to their own strategies, citing only runs of the same strategy.';
 
-drop policy if exists strategy_watchlists_delete_own on public.strategy_watchlists;
-create policy strategy_watchlists_delete_own on public.strategy_watchlists
+drop policy if exists "Users can delete from own strategy watchlists" on public.strategy_watchlists;
+create policy "Users can delete from own strategy watchlists" on public.strategy_watchlists
     for delete to authenticated
     using (
         strategy_watchlists.workflow_id = any(array(
@@ -49,4 +73,5 @@ create policy strategy_watchlists_delete_own on public.strategy_watchlists
             where ws.user_id = (select auth.uid())
         ))
     );
-comment on policy strategy_watchlists_delete_own on public.strategy_watchlists is 'Users remove markets only from their own strategies.';
+comment on policy "Users can delete from own strategy watchlists" on public.strategy_watchlists is
+    'Users remove markets only from their own strategies.';
