@@ -207,7 +207,7 @@ CASES: dict[str, Case] = {
     "verify --output name too long": Case(("verify", "--output", "r" * 300 + ".html"), 2, ("longer than 255 bytes",)),
     "ci --output to a directory": Case(("ci", "--output", "migrations"), 2, ("is a directory",)),
     "ci --output where no directory can be made": Case(("ci", "--output", "dbkit.toml/report.html"), 2,
-                                                       ("not writable",)),
+                                                       ("not a writable directory",)),
 }
 
 

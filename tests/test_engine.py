@@ -6,6 +6,7 @@ import random
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from dbkit import engine
 from dbkit.config import DatabaseTarget, load_settings
 from dbkit.ephemeral import Server
 from dbkit.errors import DbkitError
+from dbkit.project import Migration, load_project
+from dbkit.statements import split
 from helpers import REPO_ROOT, dbkit_process, run_dbkit, table_migrations, write_project
 
 
@@ -691,36 +694,63 @@ def test_backend_terminated_mid_migration_says_what_was_committed_and_leaves_not
 # ---------------------------------------------------------------- non-transactional migrations re-run to completion
 
 
-def _non_transactional() -> list[str]:
-    from dbkit.project import load_project
+def _plan() -> tuple[Migration, ...]:
+    return load_project(load_settings(REPO_ROOT, environ={})).plan
 
-    return [m.id for m in load_project(load_settings(REPO_ROOT, environ={})).plan if not m.transactional]
+
+def _non_transactional() -> list[str]:
+    return [m.id for m in _plan() if not m.transactional]
+
+
+def _create_database(server: Server, name: str, template: str | None = None) -> str:
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        admin.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
+    return server.url(name)
+
+
+def _drop_databases(server: Server, names: list[str]) -> None:
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def stages(server: Server) -> Iterator[dict[str, str]]:
+    """For each non-transactional migration, template databases with the plan applied up to
+    just before it (``forward``) and up to and including it (``rollback``): one pass."""
+    settings = load_settings(REPO_ROOT, environ={})
+    work = f"nt_work_{uuid.uuid4().hex[:8]}"
+    target = replace(settings, database=DatabaseTarget.parse(_create_database(server, work)))
+    made: dict[str, str] = {}
+    try:
+        for migration in _plan():
+            if not migration.transactional:
+                made[f"{migration.id} forward"] = f"nt_{uuid.uuid4().hex[:10]}"
+                _create_database(server, made[f"{migration.id} forward"], template=work)
+            engine.apply(target, to=migration.id)
+            if not migration.transactional:
+                made[f"{migration.id} rollback"] = f"nt_{uuid.uuid4().hex[:10]}"
+                _create_database(server, made[f"{migration.id} rollback"], template=work)
+        yield made
+    finally:
+        _drop_databases(server, [work, *made.values()])
 
 
 @pytest.mark.parametrize("direction", ["forward", "rollback"])
 @pytest.mark.parametrize("migration_id", _non_transactional())
 def test_every_non_transactional_migration_completes_after_a_run_that_stopped_half_way(
-        migration_id: str, direction: str, server: Server) -> None:
+        migration_id: str, direction: str, server: Server, stages: dict[str, str]) -> None:
     """A killed `-- transactional: false` run leaves its first statements applied and no
     record; the next apply (or rollback) must complete it, whatever statement it stopped at."""
-    from dbkit.project import load_project
-    from dbkit.statements import split
-
     settings = load_settings(REPO_ROOT, environ={})
-    project = load_project(settings)
-    migration = project.migration(migration_id)
-    before = [m.id for m in project.closure({migration_id}) if m.id != migration_id]
+    migration = load_project(settings).migration(migration_id)
     text = migration.expanded() if direction == "forward" else migration.expanded_rollback()
     statements = split(text).items
     for stopped_after in range(1, len(statements)):
         name = f"nt_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(server.url(), autocommit=True) as admin:
-            admin.execute(f'create database "{name}"')
-        url = server.url(name)
+        url = _create_database(server, name, template=stages[f"{migration_id} {direction}"])
         try:
             target = replace(settings, database=DatabaseTarget.parse(url))
-            for mid in before + ([migration_id] if direction == "rollback" else []):
-                engine.apply(target, to=mid)
             with psycopg.connect(url, autocommit=True) as conn:
                 for statement in statements[:stopped_after]:
                     conn.execute(statement.text.encode(), prepare=False)
@@ -732,5 +762,4 @@ def test_every_non_transactional_migration_completes_after_a_run_that_stopped_ha
             pytest.fail(f"{migration_id} {direction}, stopped after statement {stopped_after}: the next run failed: "
                         f"{exc}")
         finally:
-            with psycopg.connect(server.url(), autocommit=True) as admin:
-                admin.execute(f'drop database "{name}" with (force)')
+            _drop_databases(server, [name])

@@ -447,23 +447,8 @@ def apply(
                    if m.id in applied and applied[m.id].checksum not in (None, m.checksum)]
         if changed:
             raise ChangedSinceApplied(changed)
-        pending = [m for m in targets if m.id not in applied]
-        runs: list[tuple[Step, Callable[[], None]]] = []
-        for m in pending:
-            forward = check(m.expanded(), transactional=m.transactional, migration_id=m.id)
-            check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
-            runs.append((Step("apply", m.id, m.module, m.forward.name, forward.expanded.text),
-                         partial(_run_and_record, session, m, forward, _record_applied)))
-        will_be_applied = set(applied) | {m.id for m in pending}
         recorded_files = _file_checksums(session.conn)
-        fresh_files = {inc.file.name for m in pending for inc in m.includes}
-        for owner, inc in project.repeatables():
-            if owner.id not in will_be_applied or owner not in targets or inc.file.name in fresh_files:
-                continue
-            if recorded_files.get(inc.file.name) != inc.file.checksum:
-                statements = check(inc.expanded(), transactional=True, migration_id=owner.id)
-                runs.append((Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text),
-                             partial(_reapply_file, session, owner, inc, statements)))
+        runs = _apply_plan(session, targets, applied, recorded_files)
         steps = tuple(step for step, _ in runs)
         if dry_run:
             return RunResult(database=session.target.describe(), dry_run=True, steps=steps)
@@ -473,6 +458,30 @@ def apply(
                 _run_with_retries(session, run)
         return RunResult(database=session.target.describe(), dry_run=False, steps=steps,
                          notices=tuple(session.notices))
+
+
+def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict[str, _Applied],
+                recorded_files: dict[str, str]) -> list[tuple[Step, Callable[[], None]]]:
+    """Each step of an apply with what runs it: pending migrations, then changed files.
+
+    Every file is checked (statements.check) before the first step runs."""
+    pending = [m for m in targets if m.id not in applied]
+    runs: list[tuple[Step, Callable[[], None]]] = []
+    for m in pending:
+        forward = check(m.expanded(), transactional=m.transactional, migration_id=m.id)
+        check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
+        runs.append((Step("apply", m.id, m.module, m.forward.name, forward.expanded.text),
+                     partial(_run_and_record, session, m, forward, _record_applied)))
+    will_be_applied = set(applied) | {m.id for m in pending}
+    fresh_files = {inc.file.name for m in pending for inc in m.includes}
+    for owner, inc in session.project.repeatables():
+        if owner.id not in will_be_applied or owner not in targets or inc.file.name in fresh_files:
+            continue
+        if recorded_files.get(inc.file.name) != inc.file.checksum:
+            statements = check(inc.expanded(), transactional=True, migration_id=owner.id)
+            runs.append((Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text),
+                         partial(_reapply_file, session, owner, inc, statements)))
+    return runs
 
 
 def _apply_targets(project: Project, module: str | None, to: str | None) -> tuple[Migration, ...]:
@@ -707,7 +716,7 @@ def rollback(
     with _session(settings, progress, locked=not dry_run, project=project) as session:
         applied = _applied(session.conn)
         victims = _victims(project, scope, applied, module=module, steps=steps, to=to)
-        ordered = _newest_first(project, victims, applied)
+        ordered = _newest_first(victims, applied)
         plan: list[tuple[Migration, Statements | None]] = []
         for m in ordered:
             statements = None if applied[m.id].baselined else check(
@@ -769,14 +778,13 @@ def _victims(project: Project, scope: tuple[Migration, ...], applied: dict[str, 
     return victims
 
 
-def _newest_first(project: Project, victims: list[Migration], applied: dict[str, _Applied]) -> list[Migration]:
+def _newest_first(victims: list[Migration], applied: dict[str, _Applied]) -> list[Migration]:
     """Most recently applied first, and never a migration before one that depends on it."""
     order = {mid: n for n, mid in enumerate(applied)}
     remaining = sorted(victims, key=lambda m: order[m.id], reverse=True)
     result: list[Migration] = []
     while remaining:
-        ids = {m.id for m in remaining}
-        ready = next(m for m in remaining if not any(set(d.depends) & {m.id} for d in remaining if d.id in ids))
+        ready = next(m for m in remaining if not any(m.id in d.depends for d in remaining))
         result.append(ready)
         remaining.remove(ready)
     return result
