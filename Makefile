@@ -25,7 +25,7 @@ PG_ENV :=
 REPORT := reports/dbkit-report.html
 endif
 
-.PHONY: demo test lint typecheck dev system-deps pg-binaries versions $(LEGS:%=version-%) bench clean
+.PHONY: demo test lint typecheck dev system-deps pg-binaries versions $(LEGS:%=version-%) bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ versions: $(LEGS:%=version-%)
 
 $(LEGS:%=version-%): version-%: dev
 	@$(MAKE) --no-print-directory demo PG=$*
+
+# Fault soak: kill -9, terminated backends, server restarts, timeouts and concurrent runs
+# against every module; writes reports/soak.md (last result: docs/reliability.md).
+soak: dev system-deps
+	$(BIN)/python tests/soak.py
 
 clean:
 	rm -rf $(VENV) reports build src/*.egg-info

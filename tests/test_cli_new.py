@@ -46,3 +46,20 @@ def test_new_writes_a_loadable_check_file_beside_the_migration(tmp_path: Path) -
     assert run_dbkit("new", "m", "next", cwd=project).exit_code == 0
     loaded = checkfiles.load_module(load_project(load_settings(project)).module("m"))
     assert [c.migration for c in loaded.changes] == ["0002_next"]
+
+
+def test_new_with_a_very_long_name_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    result = run_dbkit("new", "m", "x" * 300, cwd=project)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "300 characters" in result.stderr and "Traceback" not in result.output
+    assert sorted(p.name for p in (project / "migrations/m").iterdir()) == ["0001_m_t1.rollback.sql", "0001_m_t1.sql"]
+
+
+def test_new_that_cannot_write_a_file_leaves_nothing_half_written(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    (project / "migrations/m/0002_blocked.rollback.sql").mkdir()  # in the way of the rollback file
+    result = run_dbkit("new", "m", "blocked", cwd=project)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "cannot write the new migration" in result.stderr
+    assert not (project / "migrations/m/0002_blocked.sql").exists()

@@ -9,14 +9,12 @@ changed, that no ANALYZE ran, and that a lock other sessions hold never blocks i
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import _janitor
 from dbkit import dblint, lint
 from dbkit.config import load_settings
 from dbkit.ephemeral import Server
@@ -43,9 +41,7 @@ UNDO = "-- Undo.\ndrop table app.parted;\ndrop table app.events;\ndrop table app
 def target(server: Server) -> Iterator[str]:
     """accounts: 1,000,000 rows (vacuumed); settings: 50,000; empty_log: none; events: 1,000 never analyzed;
     parted: two partitions of 60,000 rows."""
-    name = f"g_{uuid.uuid4().hex[:12]}"
-    with _janitor(server, name):
-        url = server.url(name)
+    with server.database(prefix="grading_") as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(TABLES.split("\n", 1)[1])
             conn.execute("alter table app.events set (autovacuum_enabled = false)")

@@ -393,14 +393,15 @@ class _Loader:
         includes: list[Include] = []
         sql_root = settings.sql_dir.resolve()
         for number, raw in _include_lines(forward):
-            target = (settings.root / raw).resolve()
+            given = settings.root / raw  # named as written, so a symlinked sql/ keeps its names
+            target = given.resolve()
             if not target.is_relative_to(sql_root):
                 self.report(Problem.INCLUDE, forward.name, number,
                             f"include {raw!r} is outside {settings.relative(settings.sql_dir)}/")
             elif not target.is_file():
                 self.report(Problem.INCLUDE, forward.name, number, f"included file {raw!r} does not exist")
             else:
-                included = self.read(target)
+                included = self.read(given)
                 for nested_line, nested in _include_lines(included):
                     self.report(Problem.INCLUDE, included.name, nested_line,
                                 f"nested include {nested} is never expanded; include it from the migration instead")
@@ -430,12 +431,13 @@ class _Loader:
         owners: dict[Path, str] = {}
         for migration in migrations:
             for inc in migration.includes:
-                if inc.file.path in owners:
+                real = inc.file.path.resolve()
+                if real in owners:
                     self.report(Problem.INCLUDE, migration.forward.name, inc.line,
-                                f"{inc.file.name} is included by both {owners[inc.file.path]} and {migration.id}; "
+                                f"{inc.file.name} is included by both {owners[real]} and {migration.id}; "
                                 "a function or policy file belongs to exactly one migration")
-                owners.setdefault(inc.file.path, migration.id)
-        owned = {path.resolve() for path in owners}
+                owners.setdefault(real, migration.id)
+        owned = set(owners)
         for sub in REPEATABLE_DIRS:
             folder = settings.sql_dir / sub
             if not folder.is_dir():
@@ -479,7 +481,8 @@ def _decode(settings: Settings, path: Path) -> tuple[SourceFile, Diagnostic | No
         line = data[: exc.start].count(b"\n") + 1
         problem = Diagnostic(Problem.UNREADABLE, name, line, "file is not valid UTF-8; save it as UTF-8")
         return SourceFile(path=path, name=name, text="", checksum=checksum(data)), problem
-    return SourceFile(path=path, name=name, text=text, checksum=checksum(data)), None
+    # An editor's UTF-8 byte order mark is not SQL; the checksum stays that of the bytes on disk.
+    return SourceFile(path=path, name=name, text=text.removeprefix("\ufeff"), checksum=checksum(data)), None
 
 
 def _include_lines(source: SourceFile) -> list[tuple[int, str]]:

@@ -12,7 +12,7 @@ import click
 
 from dbkit import dblint
 from dbkit import lint as lint_core
-from dbkit.cli.options import _remember_secret, build_settings, format_option, progress_printer, project_options
+from dbkit.cli.options import build_settings, format_option, progress_printer, project_options
 from dbkit.errors import ChecksFailed
 
 PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick lint stays quiet
@@ -22,7 +22,6 @@ PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick lint stay
 @project_options
 @format_option("text", "json", "github")
 @click.option("--database", "database", is_flag=False, flag_value="", default=None, metavar="[URL]",
-              callback=_remember_secret,
               help="Without URL: apply everything to a throwaway PostgreSQL and run plpgsql_check on every plpgsql "
                    "function (needs the plpgsql_check extension). With URL: read that database, read-only, and "
                    "grade the lock-taking rules by the size of the tables they lock; migrations it has applied "

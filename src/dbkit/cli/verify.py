@@ -12,12 +12,21 @@ import click
 
 from dbkit import report as reports
 from dbkit import verify as verifier
-from dbkit.cli.options import build_settings, database_options, format_option, progress_printer
+from dbkit.cli.options import (
+    build_settings,
+    check_output_path,
+    database_options,
+    format_option,
+    ignored_option,
+    progress_printer,
+    write_output,
+)
 from dbkit.errors import ChecksFailed, DbkitError, InputError
 
 
 @click.command()
 @database_options
+@ignored_option("--lock-timeout")
 @format_option("text", "json", "junit", "markdown", "html")
 @click.option("--module", default=None, help="Only this module's checks (default: every module).")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -27,7 +36,7 @@ from dbkit.errors import ChecksFailed, DbkitError, InputError
               help="Also run the checks that write: behaviour checks with setup and the RLS access matrix, "
                    "each in a transaction that is always rolled back (row locks, triggers and sequence values "
                    "are still touched). Without it verify only reads.")
-def verify(database_url: str | None, config_file: Path | None, lock_timeout: float | None, fmt: str,
+def verify(database_url: str | None, config_file: Path | None, fmt: str,
            module: str | None, output: Path | None, writes: bool) -> None:
     """Check the live database against what the SQL produces: catalog, privileges, behaviour, plans, drift.
 
@@ -43,18 +52,20 @@ def verify(database_url: str | None, config_file: Path | None, lock_timeout: flo
     settings = build_settings(database_url, config_file, need_database=False)
     if output is not None and output.parent and not output.parent.exists():
         raise InputError(f"cannot write the report: directory {output.parent} does not exist")
+    if output is not None:
+        check_output_path(output)
     try:
         settings.require_database()
         result = verifier.verify(settings, module=module, writes=writes,
                                  progress=_after_a_second(fmt == "text" or output is not None))
     except DbkitError as exc:
         if output is not None:  # CI keeps its report (e.g. JUnit) even when verify cannot run
-            output.write_text(reports.render(verifier.failed_report(settings, str(exc)), fmt), encoding="utf-8")
+            write_output(output, reports.render(verifier.failed_report(settings, str(exc)), fmt))
         raise
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = reports.render(result, fmt, color=color)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         counts = result.counts()
         click.echo(f"wrote {output}: {counts['fail']} failed, {counts['warn']} warnings, "
                    f"{counts['pass']} passed, {counts['skipped']} skipped", err=True)
