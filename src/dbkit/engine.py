@@ -39,7 +39,7 @@ from psycopg import generators, pq, sql
 from yoyo.migrations import get_migration_hash
 
 from dbkit.config import TRACKING_SCHEMA, DatabaseTarget, Settings, mask
-from dbkit import guard
+from dbkit import guard, replicas
 from dbkit.errors import (
     ChangedSinceApplied,
     ConnectionLost,
@@ -85,6 +85,7 @@ class RunResult:
     dry_run: bool
     steps: tuple[Step, ...]
     notices: tuple[str, ...] = ()
+    replication: tuple[replicas.StepLag, ...] = ()  # per applied step, when standbys are connected
 
     @property
     def done(self) -> tuple[str, ...]:
@@ -452,12 +453,25 @@ def apply(
         steps = tuple(step for step, _ in runs)
         if dry_run:
             return RunResult(database=session.target.describe(), dry_run=True, steps=steps)
+        replication: list[replicas.StepLag] = []
         with _interruptible(session, "apply", applied, recorded_files):
             for step, run in runs:
+                before, waited = _standbys_before(session, step.target)
                 progress(f"{'applying' if step.action == 'apply' else 're-applying changed'} {step.target}")
                 _run_with_retries(session, run)
+                replication.append(replicas.StepLag(step.target, before, replicas.sample(session.conn), waited))
+        seen = any(lag.before or lag.after for lag in replication)
         return RunResult(database=session.target.describe(), dry_run=False, steps=steps,
-                         notices=tuple(session.notices))
+                         notices=tuple(session.notices), replication=tuple(replication) if seen else ())
+
+
+def _standbys_before(session: _Session, target: str) -> tuple[tuple[replicas.StandbyLag, ...], float]:
+    """The standbys' lag before a step; with wait_replica_lag_below, first wait for it to fall."""
+    bound = session.settings.wait_replica_lag_below
+    if bound is None:
+        return replicas.sample(session.conn), 0.0
+    return replicas.wait_below(session.conn, bound, session.settings.replica_wait_limit, before=target,
+                               progress=session.progress)
 
 
 def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict[str, _Applied],
