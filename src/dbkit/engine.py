@@ -482,10 +482,14 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
     pending = [m for m in targets if m.id not in applied]
     runs: list[tuple[Step, Callable[[], None]]] = []
     for m in pending:
-        forward = check(m.expanded(), transactional=m.transactional, migration_id=m.id)
         check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
-        runs.append((Step("apply", m.id, m.module, m.forward.name, forward.expanded.text),
-                     partial(_run_and_record, session, m, forward, _record_applied)))
+        # A migration with a safer form (a later migration saying `-- replaces: <id>`) runs
+        # that form in its place and is recorded under its own id and checksum.
+        runner = session.project.replacement(m.id) or m
+        forward = check(runner.expanded(), transactional=runner.transactional, migration_id=m.id)
+        runs.append((Step("apply", m.id, m.module, runner.forward.name, forward.expanded.text),
+                     partial(_run_and_record, session, m, forward, _record_applied,
+                             transactional=runner.transactional)))
     will_be_applied = set(applied) | {m.id for m in pending}
     fresh_files = {inc.file.name for m in pending for inc in m.includes}
     for owner, inc in session.project.repeatables():
@@ -575,15 +579,17 @@ def _set_timeouts(session: _Session) -> None:
 
 
 def _run_and_record(session: _Session, migration: Migration, statements: Statements,
-                    record: Callable[[psycopg.Connection[Any], Migration], None]) -> None:
+                    record: Callable[[psycopg.Connection[Any], Migration], None], *,
+                    transactional: bool | None = None) -> None:
     """Run one direction of a migration; its effects and its record commit together.
 
-    Notices count only once the work they speak of is committed.
+    ``transactional`` overrides the migration's own header (its safer form's, when that
+    runs in its place). Notices count only once the work they speak of is committed.
     """
     conn = session.conn
     kept = len(session.notices)
     try:
-        if not migration.transactional:
+        if not (migration.transactional if transactional is None else transactional):
             _run_statements_outside_transaction(session, statements, migration.id)
             with conn.transaction():
                 record(conn, migration)
