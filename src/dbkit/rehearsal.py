@@ -82,7 +82,7 @@ class Options:
 class LockHeld:
     relation: str
     mode: str
-    observed_ms: float  # from the first to the last sample that saw it (0: one sample)
+    observed_ms: float  # the longest run of consecutive samples that saw it (0: one sample)
 
     @property
     def blocks_writes(self) -> bool:
@@ -454,19 +454,29 @@ def _results(windows: list[_Window], log: list[_Statement], samples: list[_Sampl
 
 
 def _locks(samples: list[_Sample], start: float, end: float, names: dict[int, str]) -> tuple[LockHeld, ...]:
-    seen: dict[int, tuple[str, float, float]] = {}
-    for sample in samples:
-        if not start <= sample.at <= end:
-            continue
+    """The strongest lock seen per table, with how long it was seen held without a break.
+
+    The time of a mode is the longest run of consecutive samples that all saw it (0 for one
+    sample): a lock taken twice briefly, seconds apart, is two short holds, not one long one.
+    """
+    window = [sample for sample in samples if start <= sample.at <= end]
+    strongest: dict[int, str] = {}
+    for sample in window:
         for rel, mode in sample.locks:
-            if mode not in LOCK_MODES:
-                continue
-            current = seen.get(rel)
-            if current is None or LOCK_MODES.index(mode) > LOCK_MODES.index(current[0]):
-                seen[rel] = (mode, sample.at, sample.at)
-            elif mode == current[0]:
-                seen[rel] = (mode, current[1], sample.at)
-    held = [LockHeld(names[rel], mode, round((last - first) * 1000.0, 1)) for rel, (mode, first, last) in seen.items()]
+            if mode in LOCK_MODES and (rel not in strongest
+                                       or LOCK_MODES.index(mode) > LOCK_MODES.index(strongest[rel])):
+                strongest[rel] = mode
+    held: list[LockHeld] = []
+    for rel, mode in strongest.items():
+        longest = 0.0
+        run_start: float | None = None
+        for sample in window:
+            if (rel, mode) in sample.locks:
+                run_start = sample.at if run_start is None else run_start
+                longest = max(longest, sample.at - run_start)
+            else:
+                run_start = None
+        held.append(LockHeld(names[rel], mode, round(longest * 1000.0, 1)))
     return tuple(sorted(held, key=lambda h: (-LOCK_MODES.index(h.mode), h.relation)))
 
 
