@@ -5,8 +5,9 @@
 -- reading and writing) and attached as its constraint with ADD CONSTRAINT ... UNIQUE USING
 -- INDEX (a short ACCESS EXCLUSIVE, no scan). Where 0002 is pending, dbkit runs this file in
 -- its place and records 0002 (docs/authoring.md, "Safer forms"); where 0002 was applied,
--- both constraints exist and every statement changes nothing: the privileges and comments
--- are set only while a constraint is still missing, so later migrations' changes stay.
+-- both constraints exist and every statement leaves things as they are (the privileges and
+-- comments are 0002's, which no later migration changes: `dbkit snapshot` runs this file in
+-- both places, so a difference would show in the generated catalog).
 -- Source: seed 002 Step 4; issue 16 (production rehearsal: 0002 held ACCESS EXCLUSIVE on
 -- chronological_events for 6.2 s with 1,000,000 rows).
 -- replaces: 0002_alm_duplicate_prevention
@@ -59,24 +60,19 @@ begin
 end
 $$;
 
--- Privileges, sequences, last_updated columns and triggers (as 0002), while a key is missing.
+-- Privileges: the schema is not an API schema; only service_role (the automation's
+-- role on Supabase) gets in. Here rather than in 0001 because a baselined database
+-- never runs 0001.
+grant usage on schema alm_reporting to service_role;
+revoke all on table alm_reporting.chronological_events from anon, authenticated;
+grant select, insert, update, delete on table alm_reporting.chronological_events to service_role;
+revoke all on table alm_reporting.daily_summary from anon, authenticated;
+grant select, insert, update, delete on table alm_reporting.daily_summary to service_role;
+-- The key sequences, whatever an existing ALM database named them (serial or identity).
 do $$
 declare
     v_seq regclass;
 begin
-    if exists (select 1 from pg_catalog.pg_constraint
-                where conrelid = 'alm_reporting.chronological_events'::regclass
-                  and conname = 'uk_chronological_events_transaction')
-       and exists (select 1 from pg_catalog.pg_constraint
-                    where conrelid = 'alm_reporting.daily_summary'::regclass
-                      and conname = 'uk_daily_summary_date') then
-        return;  -- 0002 was applied: nothing of it is missing
-    end if;
-    grant usage on schema alm_reporting to service_role;
-    revoke all on table alm_reporting.chronological_events from anon, authenticated;
-    grant select, insert, update, delete on table alm_reporting.chronological_events to service_role;
-    revoke all on table alm_reporting.daily_summary from anon, authenticated;
-    grant select, insert, update, delete on table alm_reporting.daily_summary to service_role;
     for v_seq in
         select d.objid::regclass
           from pg_catalog.pg_depend d
@@ -88,17 +84,21 @@ begin
     loop
         execute format('grant usage on sequence %s to service_role', v_seq);
     end loop;
+end
+$$;
 
-    alter table alm_reporting.daily_summary
-        add column if not exists last_updated timestamp default current_timestamp;
-    comment on column alm_reporting.daily_summary.last_updated is
-        'Time of the last change; set by trigger update_daily_summary_last_updated.';
+alter table alm_reporting.daily_summary
+    add column if not exists last_updated timestamp default current_timestamp;
+comment on column alm_reporting.daily_summary.last_updated is
+    'Time of the last change; set by trigger update_daily_summary_last_updated.';
 
-    alter table alm_reporting.chronological_events
-        add column if not exists last_updated timestamp default current_timestamp;
-    comment on column alm_reporting.chronological_events.last_updated is
-        'Time of the last change; set by trigger update_chronological_events_last_updated.';
+alter table alm_reporting.chronological_events
+    add column if not exists last_updated timestamp default current_timestamp;
+comment on column alm_reporting.chronological_events.last_updated is
+    'Time of the last change; set by trigger update_chronological_events_last_updated.';
 
+do $$
+begin
     if not exists (
         select 1 from pg_catalog.pg_trigger
         where tgrelid = 'alm_reporting.daily_summary'::regclass
@@ -109,9 +109,13 @@ begin
             before update on alm_reporting.daily_summary
             for each row execute function public.update_last_updated_column();
     end if;
-    comment on trigger update_daily_summary_last_updated on alm_reporting.daily_summary is
-        'Keeps daily_summary.last_updated current on every update (seed 002 Step 4).';
+end
+$$;
+comment on trigger update_daily_summary_last_updated on alm_reporting.daily_summary is
+    'Keeps daily_summary.last_updated current on every update (seed 002 Step 4).';
 
+do $$
+begin
     if not exists (
         select 1 from pg_catalog.pg_trigger
         where tgrelid = 'alm_reporting.chronological_events'::regclass
@@ -122,11 +126,12 @@ begin
             before update on alm_reporting.chronological_events
             for each row execute function public.update_last_updated_column();
     end if;
-    comment on trigger update_chronological_events_last_updated on alm_reporting.chronological_events is
-        'Keeps chronological_events.last_updated current on every update (seed 002 Step 4).';
 end
 $$;
+comment on trigger update_chronological_events_last_updated on alm_reporting.chronological_events is
+    'Keeps chronological_events.last_updated current on every update (seed 002 Step 4).';
 
+-- The unique keys: each index built CONCURRENTLY, then attached as its constraint (no scan).
 -- A unique index a failed concurrent build left INVALID is dropped before it is built again.
 do $$
 declare
@@ -157,16 +162,16 @@ begin
                       and conname = 'uk_chronological_events_transaction') then
         alter table alm_reporting.chronological_events
             add constraint uk_chronological_events_transaction unique using index uk_chronological_events_transaction;
-        comment on constraint uk_chronological_events_transaction on alm_reporting.chronological_events is
-            'One event per broker transaction: imports upsert on this key (seed 002 Step 4).';
     end if;
     if not exists (select 1 from pg_catalog.pg_constraint
                     where conrelid = 'alm_reporting.daily_summary'::regclass
                       and conname = 'uk_daily_summary_date') then
         alter table alm_reporting.daily_summary
             add constraint uk_daily_summary_date unique using index uk_daily_summary_date;
-        comment on constraint uk_daily_summary_date on alm_reporting.daily_summary is
-            'One summary per day: imports upsert on this key (seed 002 Step 4).';
     end if;
 end
 $$;
+comment on constraint uk_chronological_events_transaction on alm_reporting.chronological_events is
+    'One event per broker transaction: imports upsert on this key (seed 002 Step 4).';
+comment on constraint uk_daily_summary_date on alm_reporting.daily_summary is
+    'One summary per day: imports upsert on this key (seed 002 Step 4).';

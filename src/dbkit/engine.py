@@ -487,9 +487,9 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
         # that form in its place and is recorded under its own id and checksum.
         runner = session.project.replacement(m.id) or m
         forward = check(runner.expanded(), transactional=runner.transactional, migration_id=m.id)
+        run = partial(_run_and_record, session, m, forward, _record_applied, transactional=runner.transactional)
         runs.append((Step("apply", m.id, m.module, runner.forward.name, forward.expanded.text),
-                     partial(_run_and_record, session, m, forward, _record_applied,
-                             transactional=runner.transactional)))
+                     run if runner is m else partial(_run_in_place_of, m, runner, run)))
     will_be_applied = set(applied) | {m.id for m in pending}
     fresh_files = {inc.file.name for m in pending for inc in m.includes}
     for owner, inc in session.project.repeatables():
@@ -500,6 +500,15 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
             runs.append((Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text),
                          partial(_reapply_file, session, owner, inc, statements)))
     return runs
+
+
+def _run_in_place_of(old: Migration, safer: Migration, run: Callable[[], None]) -> None:
+    """Run ``old`` through its safer form; a failure names both."""
+    try:
+        run()
+    except MigrationFailed as exc:
+        raise MigrationFailed(f"{old.id}, run as its safer form {safer.id}: {exc.reason}", path=exc.path,
+                              line=exc.line, sqlstate=exc.sqlstate, migration_id=exc.migration_id) from None
 
 
 def _apply_targets(project: Project, module: str | None, to: str | None) -> tuple[Migration, ...]:
