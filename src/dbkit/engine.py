@@ -482,11 +482,11 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
     pending = [m for m in targets if m.id not in applied]
     runs: list[tuple[Step, Callable[[], None]]] = []
     for m in pending:
-        check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
         # A migration with a safer form (a later migration saying `-- replaces: <id>`) runs
         # that form in its place and is recorded under its own id and checksum.
         runner = session.project.replacement(m.id) or m
         forward = check(runner.expanded(), transactional=runner.transactional, migration_id=m.id)
+        check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
         run = partial(_run_and_record, session, m, forward, _record_applied, transactional=runner.transactional)
         runs.append((Step("apply", m.id, m.module, runner.forward.name, forward.expanded.text),
                      run if runner is m else partial(_run_in_place_of, m, runner, run)))
