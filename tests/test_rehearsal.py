@@ -1,8 +1,11 @@
 """The rehearsal: populated prerequisite tables, a live workload, every migration applied and timed.
 
 The full size (1,000,000 rows per table) runs in ``bench/rehearsal.py``; here the same
-rehearsal runs on fewer rows (``DBKIT_REHEARSAL_ROWS``, default 50,000) and fails when any
-migration makes a workload statement wait beyond the bound, fails, or breaks the workload.
+rehearsal runs on fewer rows (``DBKIT_REHEARSAL_ROWS``, default 100,000) and fails when any
+migration makes a workload statement wait beyond the bound (in two runs: see below), fails,
+or breaks the workload. At 50,000 rows the migrations that scan under ACCESS EXCLUSIVE made
+the workload wait 250-330 ms, too close to the noise of a shared 2-core machine; at 100,000
+they wait 320-690 ms in every run, while a brief lock stretched by the load does not repeat.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dbkit.config import load_settings
 from dbkit.project import load_project
 from helpers import REPO_ROOT, run_dbkit, write_project
 
-ROWS = int(os.environ.get("DBKIT_REHEARSAL_ROWS", "50000"))
+ROWS = int(os.environ.get("DBKIT_REHEARSAL_ROWS", "100000"))
 
 
 def _table(result: rehearsal.Rehearsal) -> str:
@@ -34,7 +37,15 @@ def test_every_module_applies_to_populated_tables_without_blocking_the_workload_
             "public.conversations", "alm_reporting.chronological_events", "alm_reporting.daily_summary",
             "auth.users"} <= set(result.tables)
     assert result.baseline.count > 0 and all(m.statements > 0 for m in result.migrations)
-    assert result.ok, _table(result)
+    assert not result.failed, _table(result)
+    if result.blocking:
+        # On 2 cores shared by several test suites a migration that holds a lock for a
+        # moment (a foreign key to a loaded table, until its commit) can be descheduled past
+        # the bound. A migration that scans the table under its lock blocks in every run:
+        # only what blocks twice fails the test.
+        again = rehearsal.rehearse(settings, rehearsal.Options(rows=ROWS))
+        both = {m.id for m in result.blocking} & {m.id for m in again.blocking}
+        assert not both and not again.failed, f"{_table(result)}\n{_table(again)}"
 
 
 def _one_table_project(tmp_path: Path, second: str) -> Path:
