@@ -28,9 +28,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from dbkit.errors import ConfigError, InputError
+from dbkit.identity import Identity
 
 TRACKING_SCHEMA = "dbkit"
-DEFAULT_MODULE_ORDER = ("platform",)
 
 _ENCODE_HINT = "percent-encode special characters in the user name and password (@ %40, / %2F, : %3A, # %23, ? %3F, % %25)"
 
@@ -208,10 +208,47 @@ def _path_text(value: object) -> str:
 
 def _module_list(value: object) -> tuple[str, ...]:
     if not (isinstance(value, list) and all(isinstance(m, str) and m.strip() for m in value)):
-        raise ValueError("must be a list of module names, e.g. [\"platform\", \"billing\"]")
+        raise ValueError("must be a list of module names, e.g. [\"core\", \"billing\"]")
     if len(set(value)) != len(value):
         raise ValueError("names a module twice")
     return tuple(value)
+
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_MIGRATION_ID = re.compile(r"^\d{4}_[a-z0-9][a-z0-9_]*$")
+_IDENTITY_KEYS = {"role", "sub", "label"}
+
+
+def _channel(value: object) -> str:
+    """A NOTIFY channel name: a lowercase identifier PostgreSQL will not truncate."""
+    if not isinstance(value, str) or not _IDENTIFIER.match(value) or len(value.encode()) > 63:
+        raise ValueError("must be a channel name: a lowercase identifier of 1 to 63 bytes, e.g. \"app_events\"")
+    return value
+
+
+def _migration_ids(value: object) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(m, str) and _MIGRATION_ID.match(m) for m in value)):
+        raise ValueError("must be a list of migration ids, e.g. [\"0001_core_schema\"]")
+    return tuple(dict.fromkeys(value))
+
+
+def _identities(value: object) -> tuple[Identity, ...]:
+    """``{name = {role = "...", sub = "...", label = "..."}}``: the identities check files name."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of identities, e.g. {owner = {role = \"app_user\", sub = \"<uuid>\"}}")
+    found: list[Identity] = []
+    for name, spec in value.items():
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"identity name {name!r} must be a lowercase identifier")
+        if not isinstance(spec, dict) or not spec.keys() <= _IDENTITY_KEYS or not spec:
+            raise ValueError(f"identity {name}: must be a table with role, and optionally sub and label")
+        if not all(isinstance(v, str) and v.strip() for v in spec.values()):
+            raise ValueError(f"identity {name}: role, sub and label must be non-empty strings")
+        role = spec.get("role")
+        if role is None or not _IDENTIFIER.match(role):
+            raise ValueError(f"identity {name}: role must name a database role (a lowercase identifier)")
+        found.append(Identity(role, spec.get("sub"), label=spec.get("label", ""), name=name))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -229,6 +266,9 @@ KEYS: dict[str, _Key] = {k.name: k for k in (
     _Key("migrations", _path_text),
     _Key("sql", _path_text),
     _Key("modules", _module_list),
+    _Key("new_module_depends", _migration_ids),
+    _Key("listen_channel", _channel),
+    _Key("identities", _identities),
     _Key("migration_lock_wait", _seconds, "--migration-lock-wait", "DBKIT_MIGRATION_LOCK_WAIT", "lock_timeout"),
     _Key("ddl_lock_wait", _postgres_duration, "--ddl-lock-wait", "DBKIT_DDL_LOCK_WAIT", "ddl_lock_timeout"),
     _Key("statement_timeout", _postgres_duration, "--statement-timeout", "DBKIT_STATEMENT_TIMEOUT"),
@@ -282,6 +322,9 @@ class Settings:
     statement_timeout: str = "0"  # PostgreSQL statement_timeout while a migration runs
     retries: int = 0  # retries of a migration whose statement waited longer than ddl_lock_wait
     notes: tuple[str, ...] = ()  # deprecation notes for the user, one line each
+    new_module_depends: tuple[str, ...] = ()  # `-- depends:` of a module's first migration (`dbkit new`)
+    listen_channel: str | None = None  # `dbkit listen`'s channel when none is named
+    identities: tuple[Identity, ...] = ()  # who check files may act as (`as = "name"`, `{name}` = its sub)
 
     def require_database(self) -> DatabaseTarget:
         if self.database is None:
