@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from dbkit import engine, scaffold
+from dbkit import engine, planfile, scaffold
+from dbkit.project import load_project
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -108,6 +109,9 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
     """
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
+    plan = planfile.state(load_project(settings))
+    if plan.exists and not plan.current:
+        click.echo(f"warning: {plan.message()}", err=True)
     if fmt == "json":
         payload = to_jsonable(result)
         for mod, data in zip(result.modules, payload["modules"]):
