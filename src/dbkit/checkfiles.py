@@ -224,8 +224,29 @@ def _expand(entry: Any, index: int, identities: tuple[str, ...]) -> list[Any]:
     """One behaviour entry with ``each`` -> one entry per placeholder table, ``{name}`` replaced."""
     if not isinstance(entry, dict) or "each" not in entry:
         return [entry]
-    each = entry["each"]
-    where = f"behaviour.{index}.each"
+    names = _each_names(entry["each"], f"behaviour.{index}.each")
+    if not names & set(_PLACEHOLDER.findall(str(entry.get("id", "")))):
+        raise ValueError(f"behaviour.{index}.id: must contain one of the placeholders {', '.join(sorted(names))} "
+                         "so that each expanded check has its own id")
+    body = {k: v for k, v in entry.items() if k != "each"}
+    expanded = [{k: _fill_each(v, values) for k, v in body.items()} for values in entry["each"]]
+    for item in expanded:
+        for key, value in item.items():
+            left = _unfilled(value, identities)
+            if left:
+                raise ValueError(f"behaviour.{index}.{key}: placeholder {{{left[0]}}} is given by no table of `each` "
+                                 f"(it gives {', '.join(sorted(names))})")
+    return expanded
+
+
+def _unfilled(value: Any, identities: tuple[str, ...]) -> list[str]:
+    """Placeholders left in a value after ``each`` filled it (identity names are filled later)."""
+    texts = value if isinstance(value, list) else [value]
+    return [n for t in texts if isinstance(t, str) for n in _PLACEHOLDER.findall(t) if n not in identities]
+
+
+def _each_names(each: Any, where: str) -> set[str]:
+    """The placeholder names every table of ``each`` gives (all the same, all strings)."""
     if not isinstance(each, list) or not each or not all(isinstance(p, dict) and p for p in each):
         raise ValueError(f"{where}: must be a non-empty list of tables of placeholder values")
     names = set(each[0])
@@ -234,27 +255,15 @@ def _expand(entry: Any, index: int, identities: tuple[str, ...]) -> list[Any]:
             raise ValueError(f"{where}: every table must give the same placeholders ({', '.join(sorted(names))})")
         if not all(isinstance(v, str) for v in values.values()):
             raise ValueError(f"{where}: placeholder values must be strings")
-    if not names & set(_PLACEHOLDER.findall(str(entry.get("id", "")))):
-        raise ValueError(f"behaviour.{index}.id: must contain one of the placeholders {', '.join(sorted(names))} "
-                         "so that each expanded check has its own id")
+    return names
 
-    def fill(value: Any, values: dict[str, str]) -> Any:
-        if isinstance(value, str):
-            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
-        if isinstance(value, list):
-            return [fill(v, values) for v in value]
-        return value
 
-    body = {k: v for k, v in entry.items() if k != "each"}
-    expanded = [{k: fill(v, values) for k, v in body.items()} for values in each]
-    for item in expanded:
-        for key, value in item.items():
-            texts = value if isinstance(value, list) else [value]
-            left = [n for t in texts if isinstance(t, str) for n in _PLACEHOLDER.findall(t) if n not in identities]
-            if left:
-                raise ValueError(f"behaviour.{index}.{key}: placeholder {{{left[0]}}} is given by no table of `each` "
-                                 f"(it gives {', '.join(sorted(names))})")
-    return expanded
+def _fill_each(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [_fill_each(v, values) for v in value]
+    return value
 
 
 class ChangeChecks(BaseModel):

@@ -49,16 +49,7 @@ class DatabaseTarget:
         No message quotes any part of the URL: a password with an unencoded ``/`` or
         ``@`` lands in the port, host or database name, so none of them is safe to echo.
         """
-        text = url.strip()
-        if not text:
-            raise InputError("the database URL is empty; pass --database-url or set DATABASE_URL")
-        scheme = text.split(":", 1)[0].lower() if "://" in text else ""
-        if scheme:
-            if scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
-                shown = scheme if re.fullmatch(r"[a-z0-9+.-]{1,20}", scheme) else "(unreadable)"
-                raise InputError(f"unsupported database URL scheme {shown!r}; use postgresql://user@host:port/dbname")
-            if scheme == "postgresql+psycopg":
-                text = "postgresql" + text[len(scheme):]
+        text = _libpq_scheme(url.strip())
         try:
             params = {k: str(v) for k, v in conninfo_to_dict(text).items() if v is not None}
         except psycopg.ProgrammingError:
@@ -66,11 +57,7 @@ class DatabaseTarget:
                 "malformed database URL; expected postgresql://user@host:port/dbname or a key=value "
                 f"connection string ({_ENCODE_HINT})"
             ) from None
-        if any("@" in params.get(key, "") for key in ("host", "hostaddr", "port", "dbname")):
-            raise InputError(f"malformed database URL: an '@' where the host or database name belongs; {_ENCODE_HINT}")
-        for port in params.get("port", "").split(","):
-            if port and not (port.isdigit() and 0 < int(port) < 65536):
-                raise InputError(f"malformed database URL: the port is not a number from 1 to 65535; {_ENCODE_HINT}")
+        _refuse_misread(params)
         password = params.pop("password", None)
         return cls(params=params, password=password)
 
@@ -112,6 +99,26 @@ class DatabaseTarget:
 
     def secrets(self) -> tuple[str, ...]:
         return (self.password,) if self.password else ()
+
+
+def _libpq_scheme(text: str) -> str:
+    """The URL with a scheme libpq reads (``postgresql+psycopg`` is SQLAlchemy's spelling)."""
+    if not text:
+        raise InputError("the database URL is empty; pass --database-url or set DATABASE_URL")
+    scheme = text.split(":", 1)[0].lower() if "://" in text else ""
+    if scheme and scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
+        shown = scheme if re.fullmatch(r"[a-z0-9+.-]{1,20}", scheme) else "(unreadable)"
+        raise InputError(f"unsupported database URL scheme {shown!r}; use postgresql://user@host:port/dbname")
+    return "postgresql" + text[len(scheme):] if scheme == "postgresql+psycopg" else text
+
+
+def _refuse_misread(params: dict[str, str]) -> None:
+    """What libpq parsed but misread: a password with an unencoded ``@`` or ``/`` lands elsewhere."""
+    if any("@" in params.get(key, "") for key in ("host", "hostaddr", "port", "dbname")):
+        raise InputError(f"malformed database URL: an '@' where the host or database name belongs; {_ENCODE_HINT}")
+    for port in params.get("port", "").split(","):
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise InputError(f"malformed database URL: the port is not a number from 1 to 65535; {_ENCODE_HINT}")
 
 
 def secrets_in(url: str | None) -> tuple[str, ...]:
@@ -375,33 +382,10 @@ def load_settings(
     start = (cwd or Path.cwd()).resolve()
     values, root, source = _read_config(start, config_file)
     notes: list[str] = []
-    chosen: dict[str, Any] = {}
-    unknown = sorted(k for k in values if _OLD_NAMES.get(k, k) not in KEYS)
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KEYS))}")
-    for key, value in values.items():
-        new = _OLD_NAMES.get(key, key)
-        if new != key:
-            if new in values:
-                raise ConfigError(f"{source}: both {key} (deprecated) and {new} are set; keep only {new}")
-            notes.append(f"{source}: {key} is deprecated; rename it to {new}")
-        chosen[new] = _checked(new, value, f"{source}: {key} = {_shown(value)}")
-    env = os.environ if environ is None else environ
-    for spec in KEYS.values():
-        if spec.env and env.get(spec.env) is not None:
-            raw = env[spec.env]
-            chosen[spec.name] = _checked(spec.name, raw, f"environment {spec.env}={_short(raw)!r}")
-    for name, (raw, option) in (cli or {}).items():
-        old = old_option(name)
-        if option == old:
-            notes.append(f"{old} is deprecated; use {KEYS[name].option}")
-        chosen[name] = _checked(name, raw, f"{option} {_short(raw)!r}")
-    for name, value in overrides.items():
-        if value is None:
-            continue
-        if name not in KEYS:
-            raise TypeError(f"load_settings() got an unknown setting {name!r}")
-        chosen[name] = _checked(name, value, f"setting {name}={_shown(value)}")
+    chosen = _from_file(values, source, notes)
+    chosen.update(_from_environment(os.environ if environ is None else environ))
+    chosen.update(_from_options(cli or {}, notes))
+    chosen.update(_from_keywords(overrides))
     settings = Settings(
         root=root,
         migrations_dir=root / chosen.pop("migrations", "migrations"),
@@ -412,6 +396,44 @@ def load_settings(
         **chosen,
     )
     return settings.with_database(database_url, source=database_source) if database_url else settings
+
+
+def _from_file(values: dict[str, Any], source: str, notes: list[str]) -> dict[str, Any]:
+    unknown = sorted(k for k in values if _OLD_NAMES.get(k, k) not in KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KEYS))}")
+    chosen: dict[str, Any] = {}
+    for key, value in values.items():
+        new = _OLD_NAMES.get(key, key)
+        if new != key:
+            if new in values:
+                raise ConfigError(f"{source}: both {key} (deprecated) and {new} are set; keep only {new}")
+            notes.append(f"{source}: {key} is deprecated; rename it to {new}")
+        chosen[new] = _checked(new, value, f"{source}: {key} = {_shown(value)}")
+    return chosen
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    return {spec.name: _checked(spec.name, env[spec.env], f"environment {spec.env}={_short(env[spec.env])!r}")
+            for spec in KEYS.values() if spec.env and env.get(spec.env) is not None}
+
+
+def _from_options(cli: Mapping[str, CliValue], notes: list[str]) -> dict[str, Any]:
+    chosen: dict[str, Any] = {}
+    for name, (raw, option) in cli.items():
+        old = old_option(name)
+        if option == old:
+            notes.append(f"{old} is deprecated; use {KEYS[name].option}")
+        chosen[name] = _checked(name, raw, f"{option} {_short(raw)!r}")
+    return chosen
+
+
+def _from_keywords(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = [name for name, value in overrides.items() if value is not None and name not in KEYS]
+    if unknown:
+        raise TypeError(f"load_settings() got an unknown setting {unknown[0]!r}")
+    return {name: _checked(name, value, f"setting {name}={_shown(value)}")
+            for name, value in overrides.items() if value is not None}
 
 
 def _read_config(start: Path, config_file: Path | None) -> tuple[dict[str, Any], Path, str]:

@@ -144,6 +144,11 @@ def _identity_labels(report: VerifyReport) -> dict[str, str]:
     return {i.name: i.label for i in report.identities}
 
 
+def _users_html(report: VerifyReport) -> str:
+    users = ", ".join(f"{_e(i.name)} <code>{_e(i.sub)}</code>" for i in report.identities if i.sub)
+    return f"; {users}" if users else ""
+
+
 def _users_md(report: VerifyReport) -> str:
     users = ", ".join(f"{i.name} `{i.sub}`" for i in report.identities if i.sub)
     return f"Users: {users}. " if users else ""
@@ -362,8 +367,7 @@ def render_html(report: VerifyReport) -> str:
     matrix = rls_matrix(report)
     parts.append('<h2 id="rls-matrix">RLS access matrix</h2>')
     if matrix:
-        users = ", ".join(f"{_e(i.name)} <code>{_e(i.sub)}</code>" for i in report.identities if i.sub)
-        parts.append(f"<p>Each statement targets the owner's rows{'; ' + users if users else ''}. "
+        parts.append(f"<p>Each statement targets the owner's rows{_users_html(report)}. "
                      "Each cell ran for real in a savepoint that was rolled back. "
                      "Red cells differ from the expectation.</p>")
         for table, rows in matrix.items():

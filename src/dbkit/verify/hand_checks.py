@@ -91,6 +91,17 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
         setup = checks.setup_of(b.uses, b.setup)
         if not _skipped(out, module, change, b.id, "behaviour", target, mode, setup, b.sql):
             out.add(module, b.id, "behaviour", target, b.source, _behaviour(conn, b, setup, mode, checks.identities))
+    _rls_matrices(out, conn, checks, mode)
+    for change, p in checks.plans():
+        query = plan_walker.without_row_locks(p.query)
+        if not _skipped(out, module, change, p.id, "plan", p.query, Mode(skip_reason=mode.skip_reason), query):
+            out.add(module, p.id, "plan", p.query, p.source,
+                    _plan(conn, p, checks.setup_of(p.uses, p.setup), mode, live_index_tables))
+
+
+def _rls_matrices(out: Collector, conn: psycopg.Connection[Any], checks: ModuleChecks, mode: Mode) -> None:
+    """Every access matrix of the module (a table's cells may come from several files)."""
+    module = checks.module
     declared: dict[str, set[str]] = {}
     for _, table, matrix in checks.rls():
         declared.setdefault(table, set()).update(matrix.statements())
@@ -107,11 +118,6 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
                     Outcome("access matrix", "(not run)", skipped=WRITES_REASON))
             continue
         _rls_matrix(out, conn, checks, table, matrix, checks.setup_of(matrix.uses, matrix.setup), undeclared)
-    for change, p in checks.plans():
-        query = plan_walker.without_row_locks(p.query)
-        if not _skipped(out, module, change, p.id, "plan", p.query, Mode(skip_reason=mode.skip_reason), query):
-            out.add(module, p.id, "plan", p.query, p.source,
-                    _plan(conn, p, checks.setup_of(p.uses, p.setup), mode, live_index_tables))
 
 
 def _skipped(out: Collector, module: str, change: ChangeChecks, check_id: str, kind: str, target: str,
