@@ -233,6 +233,12 @@ def _channel(value: object) -> str:
     return value
 
 
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 def _migration_ids(value: object) -> tuple[str, ...]:
     if not (isinstance(value, list) and all(isinstance(m, str) and _MIGRATION_ID.match(m) for m in value)):
         raise ValueError("must be a list of migration ids, e.g. [\"0001_core_schema\"]")
@@ -276,6 +282,7 @@ KEYS: dict[str, _Key] = {k.name: k for k in (
     _Key("new_module_depends", _migration_ids),
     _Key("listen_channel", _channel),
     _Key("identities", _identities),
+    _Key("sql_style", _flag),
     _Key("migration_lock_wait", _seconds, "--migration-lock-wait", "DBKIT_MIGRATION_LOCK_WAIT", "lock_timeout"),
     _Key("ddl_lock_wait", _postgres_duration, "--ddl-lock-wait", "DBKIT_DDL_LOCK_WAIT", "ddl_lock_timeout"),
     _Key("statement_timeout", _postgres_duration, "--statement-timeout", "DBKIT_STATEMENT_TIMEOUT"),
@@ -332,6 +339,7 @@ class Settings:
     new_module_depends: tuple[str, ...] = ()  # `-- depends:` of a module's first migration (`dbkit new`)
     listen_channel: str | None = None  # `dbkit listen`'s channel when none is named
     identities: tuple[Identity, ...] = ()  # who check files may act as (`as = "name"`, `{name}` = its sub)
+    sql_style: bool = False  # lint holds migrations to docs/authoring.md's one style (DBK023)
 
     def require_database(self) -> DatabaseTarget:
         if self.database is None:
