@@ -145,11 +145,12 @@ def test_a_deliberate_breakage_fails_the_modules_hand_written_checks(module: str
 def test_every_rls_matrix_sits_at_or_after_the_change_that_last_defined_its_table() -> None:
     """A matrix states who may do what as a migration leaves it: it sits beside the migration that
     last changed its table's privileges or policies (per catalog.json), or a later one."""
-    project = load_project(load_settings(REPO_ROOT))
+    settings = load_settings(REPO_ROOT)
+    project = load_project(settings)
     misplaced = []
     for module in project.modules:
         objects = (snapshot.load(project, module.name) or snapshot.ModuleSnapshot(module.name)).objects
-        for change, table, _ in checkfiles.load_module(module).rls():
+        for change, table, _ in checkfiles.load_module(module, identities=settings.identities).rls():
             defined = [o.migration for o in objects.values()
                        if (o.kind == "table" and o.name == table) or (o.kind == "policy" and o.table == table)]
             if defined and change.migration < max(defined):

@@ -62,7 +62,8 @@ $$;
 
 -- Privileges: the schema is not an API schema; only service_role (the automation's
 -- role on Supabase) gets in. Here rather than in 0001 because a baselined database
--- never runs 0001.
+-- never runs 0001. (Revoked from the API roles first, as 0008 does.)
+revoke all on schema alm_reporting from anon, authenticated;
 grant usage on schema alm_reporting to service_role;
 revoke all on table alm_reporting.chronological_events from anon, authenticated;
 grant select, insert, update, delete on table alm_reporting.chronological_events to service_role;

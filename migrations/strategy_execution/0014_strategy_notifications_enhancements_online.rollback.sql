@@ -1,6 +1,4 @@
--- Rollback of 0014_strategy_notifications_enhancements_online. Applied in its own place
--- (after 0013) it finds every object of 0007 in place and changes nothing, so there is
--- nothing to undo; where it ran in 0007's place, 0007 is recorded and 0007's rollback
--- undoes it.
+-- Rollback of 0014_strategy_notifications_enhancements_online: nothing; in its own place (after 0013) it changed nothing.
+-- Where it ran in 0007's place, 0007 is recorded and 0007's rollback undoes it.
 
 select 1 as nothing_to_undo;

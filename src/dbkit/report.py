@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from dbkit.config import mask
-from dbkit.checkfiles import IDENTITIES, cell_order
-from dbkit.verify import IDENTITY_LABELS, OWNER_UUID, STRANGER_UUID, Check, VerifyReport
+from dbkit.checkfiles import cell_order
+from dbkit.verify import Check, VerifyReport
 
 JSON_SCHEMA_VERSION = 1
 FORMATS = ("text", "json", "junit", "markdown", "html")
@@ -113,12 +113,12 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
             width = max([9] + [len(c) + 2 for c in columns])
             lines.append(f"  {table}")
             lines.append(f"    {'':<26}" + "".join(f"{cmd.upper():<{width}}" for cmd in columns))
-            for identity in IDENTITIES:
+            for identity, label in _identity_labels(report).items():
                 cells = []
                 for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
                     cells.append(paint(check.status, f"{_cell_short(check):<{width}}") if check else f"{'':<{width}}")
-                lines.append(f"    {IDENTITY_LABELS[identity]:<26}" + "".join(cells))
+                lines.append(f"    {label:<26}" + "".join(cells))
     lines += [
         "",
         paint("fail" if report.failed else "pass",
@@ -139,6 +139,21 @@ def _cell_short(check: Check) -> str:
     return f"{_letter(check.expected)}/{_letter(check.actual)}{mark}"
 
 
+def _identity_labels(report: VerifyReport) -> dict[str, str]:
+    """The matrix rows: the configured identities in their order (name -> label)."""
+    return {i.name: i.label for i in report.identities}
+
+
+def _users_html(report: VerifyReport) -> str:
+    users = ", ".join(f"{_e(i.name)} <code>{_e(i.sub)}</code>" for i in report.identities if i.sub)
+    return f"; {users}" if users else ""
+
+
+def _users_md(report: VerifyReport) -> str:
+    users = ", ".join(f"{i.name} `{i.sub}`" for i in report.identities if i.sub)
+    return f"Users: {users}. " if users else ""
+
+
 # ------------------------------------------------------------------ json
 
 
@@ -155,7 +170,7 @@ def render_json(report: VerifyReport) -> str:
         "summary": summary(report),
         "checks": [_check_dict(c) for c in report.checks],
         "rls_matrix": matrix,
-        "rls_users": {"owner": OWNER_UUID, "stranger": STRANGER_UUID},
+        "rls_users": {i.name: i.sub for i in report.identities if i.sub},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
@@ -259,17 +274,17 @@ def render_markdown(report: VerifyReport) -> str:
     matrix = rls_matrix(report)
     if matrix:
         out += ["## RLS access matrix", "",
-                f"Owner user `{OWNER_UUID}`, stranger `{STRANGER_UUID}`. Cells: actual (✗ = differs from expected).", ""]
+                f"{_users_md(report)}Cells: actual (✗ = differs from expected).", ""]
         for table, rows in matrix.items():
             columns = matrix_columns(rows)
             out += [f"### {table}", "", "| Identity | " + " | ".join(c.upper() for c in columns) + " |",
                     "|---" * (len(columns) + 1) + "|"]
-            for identity in IDENTITIES:
+            for identity, label in _identity_labels(report).items():
                 cells = []
                 for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
                     cells.append("" if check is None else _cell_word(check))
-                out.append(f"| {IDENTITY_LABELS[identity]} | " + " | ".join(cells) + " |")
+                out.append(f"| {label} | " + " | ".join(cells) + " |")
             out.append("")
     return "\n".join(out)
 
@@ -352,15 +367,15 @@ def render_html(report: VerifyReport) -> str:
     matrix = rls_matrix(report)
     parts.append('<h2 id="rls-matrix">RLS access matrix</h2>')
     if matrix:
-        parts.append(f"<p>Each statement targets the owner's rows; owner <code>{OWNER_UUID}</code>, stranger "
-                     f"<code>{STRANGER_UUID}</code>. Each cell ran for real in a savepoint that was rolled back. "
+        parts.append(f"<p>Each statement targets the owner's rows{_users_html(report)}. "
+                     "Each cell ran for real in a savepoint that was rolled back. "
                      "Red cells differ from the expectation.</p>")
         for table, rows in matrix.items():
             columns = matrix_columns(rows)
             parts.append(f'<h3>{_e(table)}</h3><table class="matrix"><tr><th>Identity</th>'
                          + "".join(f"<th>{_e(c.upper())}</th>" for c in columns) + "</tr>")
-            for identity in IDENTITIES:
-                parts.append(f"<tr><th>{_e(IDENTITY_LABELS[identity])}</th>")
+            for identity, label in _identity_labels(report).items():
+                parts.append(f"<tr><th>{_e(label)}</th>")
                 for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
                     if check is None:
