@@ -13,7 +13,7 @@ from yoyo import get_backend
 
 from dbkit import engine
 from dbkit.config import DatabaseTarget, load_settings
-from helpers import dbkit_process, run_dbkit, table_migrations, write_project
+from helpers import REPO_ROOT, dbkit_process, run_dbkit, table_migrations, write_project
 
 
 def _tables(url: str) -> list[str]:
@@ -65,7 +65,11 @@ def test_yoyo_list_agrees_with_dbkit_status(empty_url: str) -> None:
         backend.connection.close()
     from yoyo.migrations import get_migration_hash
 
-    assert hashes == [get_migration_hash("0001_platform_auth_shim")]
+    from dbkit.project import load_project
+
+    platform = load_project(load_settings(REPO_ROOT)).module("platform").migrations
+    assert hashes == [get_migration_hash(m.id) for m in platform]
+    assert hashes[0] == get_migration_hash("0001_platform_auth_shim")
 
 
 def test_failing_migration_leaves_nothing_and_names_file_and_line(empty_url: str, tmp_path: Path) -> None:

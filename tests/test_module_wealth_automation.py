@@ -7,6 +7,7 @@ test_module_wealth_automation_scheduler.py; the seed helpers below are shared wi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from helpers import run_dbkit
+from helpers import REPO_ROOT, run_dbkit
 
 MODULE = "wealth_automation"
 TABLES = (
@@ -22,6 +23,8 @@ TABLES = (
     "notification_preferences", "notification_logs", "in_app_notifications", "automation_execution_logs",
 )
 PREREQUISITES = ("users", "clients", "products", "goals")
+# The seed documents stand beside the repository (CI clones it next to shared/).
+SEED = REPO_ROOT.parent / "shared" / "seeds" / "000_92160fda6d93ffff.txt"
 
 USER_A = "c0000000-0000-4000-8000-00000000000a"
 USER_B = "c0000000-0000-4000-8000-00000000000b"
@@ -235,6 +238,12 @@ def test_apply_after_baseline_keeps_existing_prerequisite_tables(empty_url: str)
             (list(PREREQUISITES),),
         ).fetchone()
         assert untouched == (0,)
+        # ... their privileges too (0011 revokes and grants only on tables 0001 created) ...
+        granted = conn.execute(
+            "select count(*) from pg_class where oid = any(%s::regclass[]) and relacl is not null",
+            ([f"public.{t}" for t in PREREQUISITES],),
+        ).fetchone()
+        assert granted == (0,)
         # ... and the automation tables reference them.
         add_rule(conn, CLIENT_A)
         with as_role(conn, "service_role") as cur:
@@ -437,3 +446,114 @@ def test_logs_are_service_role_only(migrated_url: str, table: str) -> None:
             cur.execute(f"select * from public.{table}")  # noqa: S608
         with as_role(conn, "service_role") as cur:
             cur.execute(f"select count(*) from public.{table}")  # noqa: S608
+
+
+# ---------------------------------------------------------------- the document's contracts (issue 12)
+
+def test_quiet_hours_is_readable_and_writable_as_the_document_describes(migrated_url: str) -> None:
+    # Seed 000: notification_preferences.quiet_hours, "time range when notifications should be
+    # suppressed". The owner writes it; dbkit's start/end columns and the delivery check follow.
+    with connect(migrated_url) as conn:
+        seed_people(conn)
+        with as_role(conn, "authenticated", USER_A) as cur:
+            cur.execute("insert into public.notification_preferences (user_id, event, channels, quiet_hours, enabled) "
+                        "values (%s, 'Order Executed', array['Email', 'In-App'], %s, true)",
+                        (USER_A, '{"start": "22:00", "end": "07:00"}'))
+            written = cur.execute("select quiet_hours, quiet_hours_start::text, quiet_hours_end::text "
+                                  "from public.notification_preferences").fetchall()
+            cur.execute("update public.notification_preferences set quiet_hours_start = '23:15', quiet_hours_end = '06:30'")
+            moved = cur.execute("select quiet_hours from public.notification_preferences").fetchall()
+            cur.execute("insert into public.notification_preferences (user_id, event, quiet_hours) "
+                        "values (%s, 'Order Failed', null)", (USER_A,))
+            none = cur.execute("select quiet_hours, quiet_hours_start from public.notification_preferences "
+                               "where event = 'Order Failed'").fetchall()
+        assert written == [({"start": "22:00", "end": "07:00"}, "22:00:00", "07:00:00")]
+        assert moved == [({"start": "23:15", "end": "06:30"},)]
+        assert none == [(None, None)]
+
+
+def test_quiet_hours_written_by_the_document_suppress_delivery(migrated_url: str) -> None:
+    with connect(migrated_url) as conn:
+        seed_people(conn)
+        conn.execute("insert into public.notification_preferences (user_id, event, channels, quiet_hours) "
+                     "values (%s, 'Order Executed', array['Email', 'In-App'], %s)",
+                     (USER_A, '{"start": "22:00", "end": "07:00"}'))
+        row = conn.execute(
+            "select public.should_send_automation_notification(%s, 'Order Executed', 'Email', '2025-03-01 23:30+00'),"
+            "       public.should_send_automation_notification(%s, 'Order Executed', 'In-App', '2025-03-01 23:30+00'),"
+            "       public.should_send_automation_notification(%s, 'Order Executed', 'Email', '2025-03-01 07:00+00')",
+            (USER_A, USER_A, USER_A)).fetchone()
+    assert row == (False, True, True)
+
+
+@pytest.mark.parametrize(("quiet_hours", "extra"), [
+    ('{"start": "22:00"}', {}),
+    ('{"start": "22:00", "end": "07:00", "zone": "UTC"}', {}),
+    ('{"start": "22:00", "end": "24:30"}', {}),
+    ('{"start": "10pm", "end": "7am"}', {}),
+    ('"22:00-07:00"', {}),
+    ('{"start": "22:00", "end": "07:00"}', {"quiet_hours_start": "21:00", "quiet_hours_end": "07:00"}),
+], ids=["no end", "unknown key", "no such time", "not HH:MM", "a string", "disagrees with start/end"])
+def test_malformed_or_contradictory_quiet_hours_are_refused(migrated_url: str, quiet_hours: str,
+                                                           extra: dict[str, str]) -> None:
+    with connect(migrated_url) as conn:
+        seed_people(conn)
+        cols = {"user_id": USER_A, "event": "e", "quiet_hours": quiet_hours, **extra}
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            conn.execute(f"insert into public.notification_preferences ({', '.join(cols)}) "  # noqa: S608
+                         f"values ({', '.join(['%s'] * len(cols))})", tuple(cols.values()))
+
+
+def test_quiet_hours_cannot_drift_from_start_and_end_even_without_the_trigger(migrated_url: str) -> None:
+    with connect(migrated_url) as conn:
+        seed_people(conn)
+        conn.execute("alter table public.notification_preferences disable trigger sync_notification_preferences_quiet_hours")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("insert into public.notification_preferences (user_id, event, quiet_hours, quiet_hours_start, "
+                         "quiet_hours_end) values (%s, 'e', %s, '21:00', '07:00')",
+                         (USER_A, '{"start": "22:00", "end": "07:00"}'))
+
+
+def test_existing_quiet_hours_are_backfilled_without_touching_updated_at(empty_url: str) -> None:
+    assert run_dbkit("apply", "--module", MODULE, "--to", "0007_wealth_scheduler_functions", url=empty_url).exit_code == 0
+    with connect(empty_url) as conn:
+        seed_people(conn)
+        conn.execute("insert into public.notification_preferences (user_id, event, quiet_hours_start, quiet_hours_end, "
+                     "updated_at) values (%s, 'with', '22:00:30', '07:00', '2020-01-01'), "
+                     "(%s, 'without', null, null, '2020-01-01')", (USER_A, USER_A))
+    assert run_dbkit("apply", "--module", MODULE, url=empty_url).exit_code == 0
+    with connect(empty_url) as conn:
+        rows = conn.execute("select event, quiet_hours, updated_at::date::text from public.notification_preferences "
+                            "order by event").fetchall()
+    assert rows == [("with", {"start": "22:00:30", "end": "07:00"}, "2020-01-01"), ("without", None, "2020-01-01")]
+
+
+def test_rule_created_without_next_execution_date_is_due_on_its_start_date(migrated_url: str) -> None:
+    with connect(migrated_url) as conn:
+        seed_people(conn)
+        with as_role(conn, "service_role") as cur:
+            rows = cur.execute(
+                "insert into public.auto_invest_rules (client_id, scheme_id, amount, frequency, start_date) "
+                "values (%s, %s, 5000, 'Monthly', '2025-03-15') returning next_execution_date::text",
+                (CLIENT_A, SCHEME_1)).fetchall()
+            claimed = cur.execute("select period_date::text from public.claim_due_auto_invest_rules("
+                                  "'2025-03-15 09:00+00', 10, 'w')").fetchall()
+    assert rows == [("2025-03-15",)]
+    assert claimed == [("2025-03-15",)]
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"seed document {SEED} is not beside the repository")
+def test_the_documents_rollback_script_runs_on_a_dbkit_database(migrated_url: str) -> None:
+    # Seed 000 "Rollback", verbatim: DROP TABLE IF EXISTS ... CASCADE in reverse dependency
+    # order. A team that keeps the guide's script can still run it (dbkit rollback is preferred:
+    # it keeps the record of what is applied, and refuses to drop rows without --force).
+    script = re.search(r"## Rollback.*?```sql\n(.*?)```", SEED.read_text(encoding="utf-8"), re.S)
+    assert script is not None
+    with connect(migrated_url) as conn:
+        seed_people(conn)
+        add_rule(conn, CLIENT_A)
+        conn.execute("set search_path = public")
+        conn.execute(script.group(1))
+        left = conn.execute("select count(*) from pg_tables where schemaname = 'public' and tablename = any(%s)",
+                            (list(TABLES),)).fetchone()
+    assert left == (0,)

@@ -55,5 +55,6 @@ end
 $$;
 comment on function alm_reporting.complete_import(date, integer, jsonb, text) is
     'Finish the import of one day: import_history SUCCESS, processing_status READY, last_success_date, error_count 0.';
-revoke execute on function alm_reporting.complete_import(date, integer, jsonb, text) from public, anon, authenticated;
+revoke all on function alm_reporting.complete_import(date, integer, jsonb, text)
+from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.complete_import(date, integer, jsonb, text) to service_role;

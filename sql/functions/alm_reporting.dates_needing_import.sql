@@ -23,5 +23,5 @@ as $$
 $$;
 comment on function alm_reporting.dates_needing_import(date, date) is
     'Days in [p_from, p_to] that have no successful import yet, oldest first.';
-revoke execute on function alm_reporting.dates_needing_import(date, date) from public, anon, authenticated;
+revoke all on function alm_reporting.dates_needing_import(date, date) from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.dates_needing_import(date, date) to service_role;

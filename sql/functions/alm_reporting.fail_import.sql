@@ -57,5 +57,5 @@ end
 $$;
 comment on function alm_reporting.fail_import(date, text, text) is
     'Record a failed import of one day: import_history FAILED + error_message, processing_status FAILED, error_count + 1.';
-revoke execute on function alm_reporting.fail_import(date, text, text) from public, anon, authenticated;
+revoke all on function alm_reporting.fail_import(date, text, text) from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.fail_import(date, text, text) to service_role;

@@ -55,7 +55,7 @@ end
 $$;
 comment on function alm_reporting.record_processed_file(text, text, text, date, bigint, integer, text) is
     'Record an imported file by name+hash: true when new, false when already recorded with the same hash; a different hash raises 23505.';
-revoke execute on function alm_reporting.record_processed_file(text, text, text, date, bigint, integer, text)
-    from public, anon, authenticated;
+revoke all on function alm_reporting.record_processed_file(text, text, text, date, bigint, integer, text)
+    from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.record_processed_file(text, text, text, date, bigint, integer, text)
     to service_role;

@@ -68,5 +68,5 @@ end
 $$;
 comment on function alm_reporting.start_import(date, text, text) is
     'Start (or restart) the import of one day: import_history PROCESSING, processing_status PROCESSING; returns import_id.';
-revoke execute on function alm_reporting.start_import(date, text, text) from public, anon, authenticated;
+revoke all on function alm_reporting.start_import(date, text, text) from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.start_import(date, text, text) to service_role;

@@ -16,5 +16,5 @@ as $$
 $$;
 comment on function alm_reporting.upsert_chronological_events(jsonb) is
     'Idempotent import of chronological events by source_transaction_id; returns events inserted or changed.';
-revoke execute on function alm_reporting.upsert_chronological_events(jsonb) from public, anon, authenticated;
+revoke all on function alm_reporting.upsert_chronological_events(jsonb) from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.upsert_chronological_events(jsonb) to service_role;

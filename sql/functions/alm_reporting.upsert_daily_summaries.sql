@@ -16,5 +16,5 @@ as $$
 $$;
 comment on function alm_reporting.upsert_daily_summaries(jsonb) is
     'Idempotent import of daily summaries by summary_date; returns summaries inserted or changed.';
-revoke execute on function alm_reporting.upsert_daily_summaries(jsonb) from public, anon, authenticated;
+revoke all on function alm_reporting.upsert_daily_summaries(jsonb) from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.upsert_daily_summaries(jsonb) to service_role;

@@ -125,5 +125,5 @@ end
 $$;
 comment on function alm_reporting.upsert_rows(regclass, text, jsonb) is
     'Idempotent import of JSON rows into an alm_reporting table by one unique key; returns rows inserted or changed.';
-revoke execute on function alm_reporting.upsert_rows(regclass, text, jsonb) from public, anon, authenticated;
+revoke all on function alm_reporting.upsert_rows(regclass, text, jsonb) from public, anon, authenticated, service_role;
 grant execute on function alm_reporting.upsert_rows(regclass, text, jsonb) to service_role;

@@ -197,7 +197,7 @@ end;
 $$;
 comment on function public.evaluate_trigger_orders(jsonb, timestamp with time zone, integer, text) is
 'Scheduler: trigger (Active -> Triggered, once) the active orders whose condition holds for the observed Price/NAV (per scheme) or Portfolio Value (per client); logs one Claimed run per order.';
-revoke execute on function public.evaluate_trigger_orders(jsonb, timestamp with time zone, integer, text)
-from public, anon, authenticated;
+revoke all on function public.evaluate_trigger_orders(jsonb, timestamp with time zone, integer, text)
+from public, anon, authenticated, service_role;
 grant execute on function public.evaluate_trigger_orders(jsonb, timestamp with time zone, integer, text)
 to service_role;

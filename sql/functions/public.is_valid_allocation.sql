@@ -3,6 +3,8 @@
 -- Source: seed 000 "rebalancing_rules" (target_allocation "JSON object with target
 -- percentages"). Used by the CHECK on rebalancing_rules.target_allocation.
 -- Depends on: nothing. Included by 0003_wealth_rebalancing.
+-- EXECUTE: service_role, the only API role that writes rebalancing_rules (a CHECK calls the
+-- function with the writer's privileges); revoked from PUBLIC, anon and authenticated first.
 create or replace function public.is_valid_allocation(p_allocation jsonb)
 returns boolean
 language plpgsql
@@ -31,3 +33,5 @@ end;
 $$;
 comment on function public.is_valid_allocation(jsonb) is
 'True for a non-empty JSON object of percentages (numbers 0..100) summing to 100 (+-0.01).';
+revoke all on function public.is_valid_allocation(jsonb) from public, anon, authenticated, service_role;
+grant execute on function public.is_valid_allocation(jsonb) to service_role;

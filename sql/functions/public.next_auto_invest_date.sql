@@ -5,6 +5,8 @@
 -- month), clamped to the last day of the target month, so Jan 31 -> Feb 28 (29 in a leap
 -- year) -> Mar 31, never drifting to the 28th. p_anchor_day null means the day of p_from.
 -- Depends on: nothing. Included by 0002_wealth_auto_invest_rules.
+-- EXECUTE: service_role (the scheduler's claim calls it); revoked from PUBLIC and the API roles
+-- first, so Supabase's default privileges add nothing.
 create or replace function public.next_auto_invest_date(
     p_from date,
     p_frequency text,
@@ -43,3 +45,5 @@ end;
 $$;
 comment on function public.next_auto_invest_date(date, text, integer) is
 'Next execution date after p_from for a Daily/Weekly/Monthly/Quarterly rule; monthly dates keep the anchor day, clamped to month end (Jan 31 -> Feb 28/29 -> Mar 31).';
+revoke all on function public.next_auto_invest_date(date, text, integer) from public, anon, authenticated, service_role;
+grant execute on function public.next_auto_invest_date(date, text, integer) to service_role;

@@ -6,6 +6,9 @@
 -- ("execution history"); seed 001 scheduler ("Processes rebalancing rules").
 -- p_current_allocations is a JSON array of
 --   {"client_id": "<uuid>", "allocation": {"Equity": 70, "Debt": 30}}   (percentages)
+-- Every percentage must be a number in 0..100 (22023 otherwise, nothing changed): a value
+-- outside it is a broken observation, and its drift would not fit max_drift_percent
+-- (numeric(7,4)) and abort the whole batch with 22003.
 -- Drift = the largest absolute difference, in percentage points, over the union of asset
 -- classes (an asset class missing on one side counts as 0). Drift > threshold_percent
 -- records an execution: status Approved when the rule says execute_automatically, Pending
@@ -60,10 +63,12 @@ begin
                 case when pg_catalog.jsonb_typeof(e.item -> 'allocation') = 'object'
                      then e.item -> 'allocation' else '{}'::jsonb end
             ) as a
-            where pg_catalog.jsonb_typeof(a.value) <> 'number'
+            where case when pg_catalog.jsonb_typeof(a.value) = 'number'
+                       then (a.value)::numeric not between 0 and 100
+                       else true end
        );
     if v_bad > 0 then
-        raise exception '% malformed allocation(s): each needs client_id and allocation {asset: number}', v_bad
+        raise exception '% malformed allocation(s): each needs client_id and allocation {asset: percent 0..100}', v_bad
             using errcode = '22023';
     end if;
     select count(*) into v_bad
@@ -148,7 +153,7 @@ end;
 $$;
 comment on function public.record_rebalancing_drift(jsonb, timestamp with time zone, text) is
 'Scheduler: record a rebalancing execution (Approved if execute_automatically, else Pending Confirmation) for each active rule whose client''s allocation drifts beyond threshold_percent; at most one open execution per rule.';
-revoke execute on function public.record_rebalancing_drift(jsonb, timestamp with time zone, text)
-from public, anon, authenticated;
+revoke all on function public.record_rebalancing_drift(jsonb, timestamp with time zone, text)
+from public, anon, authenticated, service_role;
 grant execute on function public.record_rebalancing_drift(jsonb, timestamp with time zone, text)
 to service_role;

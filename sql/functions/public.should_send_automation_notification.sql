@@ -46,7 +46,7 @@ end;
 $$;
 comment on function public.should_send_automation_notification(uuid, text, text, timestamp with time zone) is
 'Preference check for automation notifications: enabled, channel chosen, and (except In-App) outside quiet hours via public.is_within_quiet_hours().';
-revoke execute on function public.should_send_automation_notification(uuid, text, text, timestamp with time zone)
-from public, anon, authenticated;
+revoke all on function public.should_send_automation_notification(uuid, text, text, timestamp with time zone)
+from public, anon, authenticated, service_role;
 grant execute on function public.should_send_automation_notification(uuid, text, text, timestamp with time zone)
 to service_role;
