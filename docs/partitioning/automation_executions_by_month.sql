@@ -59,6 +59,29 @@ select public.create_automation_execution_partitions(
 
 insert into public.automation_executions select * from public.automation_executions_unpartitioned;
 
+-- Everything else the module defined on the table, read from the catalog rather than restated:
+-- its foreign keys, indexes (the document's and the module's), row triggers (the stats
+-- trigger) and grants, recreated on the partitioned table under the same names once the old
+-- table is gone. Its policies come from the module's policy file (docs/partitioning.md, step 3).
+create temporary table automation_executions_definitions on commit drop as
+select 1 as step, pg_catalog.format('alter table public.automation_executions add constraint %I %s',
+                                    c.conname, pg_catalog.pg_get_constraintdef(c.oid)) as ddl
+from pg_catalog.pg_constraint as c
+where c.conrelid = 'public.automation_executions_unpartitioned'::regclass and c.contype = 'f'
+union all
+select 2, pg_catalog.pg_get_indexdef(i.indexrelid)
+from pg_catalog.pg_index as i
+where i.indrelid = 'public.automation_executions_unpartitioned'::regclass and not i.indisprimary
+union all
+select 3, pg_catalog.pg_get_triggerdef(t.oid)
+from pg_catalog.pg_trigger as t
+where t.tgrelid = 'public.automation_executions_unpartitioned'::regclass and not t.tgisinternal
+union all
+select 4, pg_catalog.format('grant %s on table public.automation_executions to %I', g.privilege_type, g.grantee)
+from information_schema.role_table_grants as g
+where g.table_schema = 'public' and g.table_name = 'automation_executions_unpartitioned'
+  and g.grantee <> g.grantor;
+
 drop table public.automation_executions_unpartitioned;
 
 -- A partitioned table's primary key must contain the partition key: (id, started_at) instead
@@ -66,39 +89,21 @@ drop table public.automation_executions_unpartitioned;
 alter table public.automation_executions
     add constraint automation_executions_pkey primary key (id, started_at);
 
-alter table public.automation_executions
-    add constraint automation_executions_automation_id_fkey foreign key (automation_id)
-    references public.automations (id) on delete cascade;
-
-alter table public.automation_executions
-    add constraint automation_executions_lead_id_fkey foreign key (lead_id)
-    references public.leads (id) on delete set null;
-
-alter table public.automation_executions
-    add constraint automation_executions_conversation_id_fkey foreign key (conversation_id)
-    references public.conversations (id) on delete set null;
-
--- The document's indexes (and the module's additions) under their names, created on the
--- parent: every partition gets its own copy.
-create index idx_executions_automation on public.automation_executions (automation_id);
-create index idx_executions_status on public.automation_executions (status);
-create index idx_executions_started on public.automation_executions (started_at desc);
-create index idx_executions_lead on public.automation_executions (lead_id) where lead_id is not null;
-create index idx_executions_conversation on public.automation_executions (conversation_id)
-where conversation_id is not null;
-create index idx_executions_cleanup on public.automation_executions (status, completed_at)
-where status in ('completed', 'cancelled', 'failed');
-
--- What the module set on the table besides its policies (run sql/policies/public.automation_executions.sql
--- next, as docs/partitioning.md says): the stats trigger and the grants.
-create trigger trigger_update_automation_stats
-after update on public.automation_executions
-for each row
-execute function public.update_automation_stats();
-
 revoke all on table public.automation_executions from public, anon, authenticated, service_role;
-grant select, delete on table public.automation_executions to authenticated;
-grant select, insert, update, delete on table public.automation_executions to service_role;
+
+do $$
+declare
+    v_ddl text;
+begin
+    for v_ddl in
+        select replace(d.ddl, ' public.automation_executions_unpartitioned ', ' public.automation_executions ')
+        from automation_executions_definitions as d
+        order by d.step
+    loop
+        execute v_ddl;
+    end loop;
+end
+$$;
 
 -- Retention by whole partitions: a month whose every row is past its retention (finished,
 -- completed_at older than 30 days, 7 for failed) is detached and dropped: no dead rows, no
