@@ -42,7 +42,7 @@ from pathlib import Path
 
 import sqlparse
 
-from common import ROOT, Cluster, Section, standalone
+from common import ROOT, Cluster, Section, compiled_dbkit, standalone
 
 from dbkit import config
 from dbkit.project import load_project
@@ -289,6 +289,7 @@ def _section(title: str, note: str, samples: dict[str, list[float]], count: int)
 
 
 def run(c: Cluster, runs: int = 3, trivial: int = 1000, only: tuple[str, ...] = ()) -> list[Section]:
+    compiled_dbkit()
     missing = ensure_peers()
     if missing:
         raise RuntimeError("peers missing after setup: " + ", ".join(missing))
