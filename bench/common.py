@@ -2,8 +2,9 @@
 from one migrated template, latency statistics, plan capture and result tables.
 
 Every benchmark runs on a cluster started by dbkit.ephemeral.ephemeral_postgres()
-(loopback only, on /dev/shm) and migrated once by dbkit's own engine; each benchmark
-then works in its own clone of that template, so what one benchmark seeds, disables or
+(loopback only, on /dev/shm; DBKIT_PG_BINDIR / DBKIT_PG_VERSION choose the version) and
+migrated once by dbkit's own engine; each benchmark then works in its own clone of that
+template, made by the same factory (Server.create_database), so what one benchmark seeds, disables or
 deletes never reaches another.
 """
 
@@ -86,10 +87,9 @@ class Cluster:
         return psycopg.connect(self.url(), autocommit=True)
 
     def create_empty(self, name: str) -> str:
-        with self.admin() as conn:
-            conn.execute(f'drop database if exists "{name}"')
-            conn.execute(f'create database "{name}"')
-        return self.url(name)
+        """A fresh empty database (replacing one of that name); kept until drop() or the cluster's end."""
+        self.server.drop_database(name)
+        return self.server.create_database(name)
 
     def build_template(self) -> float:
         """Create and migrate the template with dbkit's engine; returns seconds taken."""
@@ -99,15 +99,12 @@ class Cluster:
         return time.perf_counter() - started
 
     def clone(self, name: str, template: str = TEMPLATE) -> str:
-        """A fresh database copied from a template (the template must have no sessions)."""
-        with self.admin() as conn:
-            conn.execute(f'drop database if exists "{name}"')
-            conn.execute(f'create database "{name}" template "{template}"')
-        return self.url(name)
+        """A fresh database copied from a template (sessions on the template are ended first)."""
+        self.server.drop_database(name)
+        return self.server.create_database(name, template=template)
 
     def drop(self, name: str) -> None:
-        with self.admin() as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        self.server.drop_database(name)
 
 
 def compiled_dbkit() -> None:

@@ -29,6 +29,7 @@ import peers  # noqa: E402
 import rls_overhead  # noqa: E402
 import scale  # noqa: E402
 import trigger_cost  # noqa: E402
+import verify_speed  # noqa: E402
 from common import ROOT, Section, cluster, connect  # noqa: E402
 
 BENCHES = {
@@ -39,6 +40,7 @@ BENCHES = {
     "peers": lambda c: peers.run(c),
     "scale": lambda c: scale.run(c),
     "partitioning": lambda c: partitioning.run(c),
+    "verify": lambda c: verify_speed.run(c),
 }
 
 

@@ -100,3 +100,21 @@ def row_counts_and_sequences(url: str) -> tuple[dict[str, int], dict[str, int | 
         seqs = {name: value for name, value in conn.execute(
             "select format('%I.%I', schemaname, sequencename), last_value from pg_sequences")}
     return counts, seqs
+
+
+def database_state(url: str) -> dict[str, str]:
+    """Everything a command must leave alone: the catalog (every user object, with row
+    counts, as ``dbkit.roundtrip.snapshot`` describes it) and dbkit's bookkeeping rows.
+
+    The one comparison for "nothing was changed": equal before and after."""
+    from dbkit.roundtrip import snapshot
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        state = snapshot(conn)
+        if conn.execute("select to_regnamespace('dbkit')").fetchone() != (None,):
+            for (table,) in conn.execute(
+                    "select format('%I.%I', schemaname, tablename) from pg_tables where schemaname = 'dbkit'").fetchall():
+                rows = conn.execute(f"select t::text from {table} t order by 1").fetchall()
+                state[f"bookkeeping {table}"] = "\n".join(r[0] for r in rows)
+        state["schema dbkit exists"] = str(conn.execute("select to_regnamespace('dbkit') is not null").fetchone())
+    return state

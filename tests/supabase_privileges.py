@@ -18,13 +18,12 @@ the same way, so the two can be compared object by object.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 import psycopg
 import pytest
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from dbkit import engine
 from dbkit.config import load_settings
@@ -66,44 +65,32 @@ alter default privileges grant all on sequences to anon, authenticated, service_
 PREPARATIONS = {"plain": "", "supabase": SUPABASE_DEFAULTS, "database_wide": DATABASE_WIDE_DEFAULTS}
 
 
-def _janitor(server: Server, dbname: str, **kwargs: object) -> DatabaseJanitor:
-    return DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=dbname, **kwargs)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="session")
 def prepared_templates(server: Server) -> Iterator[dict[str, str]]:
     """One template per preparation ("plain", "supabase", "database_wide"), the modules applied."""
-    janitors: list[DatabaseJanitor] = []
     names: dict[str, str] = {}
-    try:
+    with ExitStack() as templates:
         for kind, preparation in PREPARATIONS.items():
-            name = f"sec_{kind}_{uuid.uuid4().hex[:8]}"
-            janitor = _janitor(server, name, as_template=True)
-            janitor.init()
-            janitors.append(janitor)
+            url = templates.enter_context(server.database(prefix=f"sec_{kind}_", is_template=True))
             if preparation:
-                with psycopg.connect(server.url(name), autocommit=True) as conn:
+                with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(preparation)
             for module in MODULES:
-                engine.apply(load_settings(REPO_ROOT, database_url=server.url(name)), module=module)
-            names[kind] = name
+                engine.apply(load_settings(REPO_ROOT, database_url=url), module=module)
+            names[kind] = url.rsplit("/", 1)[1]
         yield names
-    finally:
-        for janitor in janitors:
-            janitor.drop()
 
 
 @pytest.fixture(params=["plain", "supabase"])
 def attack_url(request: pytest.FixtureRequest, server: Server, prepared_templates: dict[str, str]) -> Iterator[str]:
     """A fresh database with the modules applied: on plain PostgreSQL, then on Supabase's defaults."""
-    name = f"a_{uuid.uuid4().hex[:12]}"
-    with _janitor(server, name, template_dbname=prepared_templates[request.param]):
-        yield server.url(name)
+    with server.database(template=prepared_templates[request.param], prefix="a_") as url:
+        yield url
 
 
-def clone(server: Server, template: str) -> DatabaseJanitor:
-    """A context manager giving a fresh copy of ``template`` (dropped afterwards)."""
-    return _janitor(server, f"c_{uuid.uuid4().hex[:12]}", template_dbname=template)
+def clone(server: Server, template: str) -> AbstractContextManager[str]:
+    """A context manager giving the URL of a fresh copy of ``template`` (dropped afterwards)."""
+    return server.database(template=template, prefix="c_")
 
 
 _PRIVILEGES = """

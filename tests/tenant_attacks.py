@@ -15,14 +15,12 @@ attack is tried on both.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from dbkit import engine
 from dbkit.config import load_settings
@@ -53,28 +51,18 @@ alter default privileges in schema public grant all on sequences to anon, authen
 """
 
 
-def _janitor(server: Server, dbname: str, **kwargs: Any) -> DatabaseJanitor:
-    return DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=dbname, **kwargs)
-
-
 def build_supabase_defaults_template(server: Server) -> Iterator[str]:
     """A template database with Supabase's default privileges, then every module applied."""
-    name = f"supa_{uuid.uuid4().hex[:12]}"
-    janitor = _janitor(server, name, as_template=True)
-    janitor.init()
-    try:
-        with psycopg.connect(server.url(name), autocommit=True) as conn:
+    with server.database(prefix="supa_", is_template=True) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SUPABASE_DEFAULT_PRIVILEGES)
-        engine.apply(load_settings(REPO_ROOT, database_url=server.url(name)))
-        yield name
-    finally:
-        janitor.drop()
+        engine.apply(load_settings(REPO_ROOT, database_url=url))
+        yield url.rsplit("/", 1)[1]
 
 
 def clone(server: Server, template: str) -> Iterator[str]:
-    name = f"atk_{uuid.uuid4().hex[:12]}"
-    with _janitor(server, name, template_dbname=template):
-        yield server.url(name)
+    with server.database(template=template, prefix="atk_") as url:
+        yield url
 
 
 def become(cur: psycopg.Cursor[Any], role: str, sub: str | None = None) -> None:

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from junitparser import JUnitXml
 
+from dbkit.ephemeral import find_binaries
 from helpers import run_dbkit, table_migrations, write_project
-
-EXPECTATIONS = '[module]\nname = "m"\ndocuments = []\nschemas = ["public"]\n'
-
 
 def _project(tmp_path: Path, rollback_of_t2: str = "drop table public.m_t2;\n") -> Path:
     files: dict[str, str | bytes] = dict(table_migrations("m", 2))
     files["migrations/m/0002_m_t2.rollback.sql"] = rollback_of_t2
-    files["migrations/m/expectations.toml"] = EXPECTATIONS + (
-        '\n[tables."public.m_t1"]\nsource = "test"\nrls = false\n'
-        '[tables."public.m_t1".columns]\nid = "integer not null"\n'
-        '\n[tables."public.m_t2"]\nsource = "test"\nrls = false\n'
-        '[tables."public.m_t2".columns]\nid = "integer not null"\n'
-        '\n[indexes."public.m_t1_pkey"]\nsource = "test"\n'
-        'definition = "CREATE UNIQUE INDEX m_t1_pkey ON public.m_t1 USING btree (id)"\n'
-        '\n[indexes."public.m_t2_pkey"]\nsource = "test"\n'
-        'definition = "CREATE UNIQUE INDEX m_t2_pkey ON public.m_t2 USING btree (id)"\n'
-        '\n[constraints."public.m_t1.m_t1_pkey"]\nsource = "test"\ntype = "primary"\ndefinition = "PRIMARY KEY (id)"\n'
-        '\n[constraints."public.m_t2.m_t2_pkey"]\nsource = "test"\ntype = "primary"\ndefinition = "PRIMARY KEY (id)"\n'
-    )
-    return write_project(tmp_path, files)
+    project = write_project(tmp_path, files)
+    result = run_dbkit("snapshot", cwd=project)
+    assert result.exit_code == 0, result.output
+    return project
 
 
 def test_ci_runs_the_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
@@ -37,7 +27,8 @@ def test_ci_runs_the_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     payload = json.loads(result.stdout)
     assert payload["ok"] is True
     assert [s["name"] for s in payload["steps"]] == [
-        "apply", "verify", "rollback --all", "nothing left", "apply again", "verify again"]
+        "apply", "catalog snapshots current", "verify (with writes, rolled back)", "rollback --all", "nothing left",
+        "apply again", "verify again (read-only)"]
     suites = list(JUnitXml.fromfile(str(project / "reports/ci.xml")))
     assert [suite.name for suite in suites] == ["m"]
 
@@ -46,16 +37,29 @@ def test_ci_fails_when_rollback_leaves_an_object_behind(tmp_path: Path) -> None:
     project = _project(tmp_path, rollback_of_t2="-- forgets to drop public.m_t2\nselect 1;\n")
     result = run_dbkit("ci", cwd=project)
     assert result.exit_code == 1
+    binaries = find_binaries()
+    assert re.fullmatch(rf"dbkit ci on a throwaway PostgreSQL {re.escape(binaries.version)} on 127\.0\.0\.1:\d+ "
+                        rf"\(binaries: {re.escape(str(binaries.bindir))}\)", result.stdout.splitlines()[0])
     assert "FAIL nothing left" in result.stdout
-    assert "extra after rollback: relation public.m_t2" in result.stdout
+    assert "extra after rollback: table public.m_t2" in result.stdout
     assert "ci failed at step 'nothing left'" in result.stderr
 
 
-def test_ci_fails_when_verify_finds_a_missing_object(tmp_path: Path) -> None:
+def test_ci_fails_when_a_committed_snapshot_is_stale(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    expectations = project / "migrations/m/expectations.toml"
-    expectations.write_text(expectations.read_text() + '\n[indexes."public.m_t1_missing_idx"]\nsource = "test"\n'
-                            'definition = "CREATE INDEX m_t1_missing_idx ON public.m_t1 USING btree (id)"\n')
+    (project / "migrations/m/0002_m_t2.sql").write_text(
+        "-- Test migration 2, changed after its snapshot.\ncreate table public.m_t2 (id int primary key, note text);\n")
     result = run_dbkit("ci", cwd=project)
     assert result.exit_code == 1
-    assert "FAIL verify" in result.stdout and "m_t1_missing_idx" in result.stdout
+    assert "FAIL catalog snapshots current" in result.stdout
+    assert "column public.m_t2.note is in no catalog.json" in result.stdout
+    assert run_dbkit("snapshot", "--check", cwd=project).exit_code == 1
+
+
+def test_ci_fails_when_the_sql_no_longer_creates_a_snapshotted_object(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    catalog = project / "migrations/m/catalog.json"
+    catalog.write_text(catalog.read_text().replace('"table public.m_t1"', '"table public.m_t1_gone"'))
+    result = run_dbkit("ci", cwd=project)
+    assert result.exit_code == 1
+    assert "FAIL catalog snapshots current" in result.stdout and "m_t1_gone" in result.stdout

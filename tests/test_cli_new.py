@@ -9,13 +9,13 @@ from dbkit.project import load_project
 from helpers import run_dbkit, table_migrations, write_project
 
 
-def test_new_scaffolds_next_number_with_rollback_and_expectation_entry(tmp_path: Path) -> None:
+def test_new_scaffolds_next_number_with_rollback_and_check_file(tmp_path: Path) -> None:
     project = write_project(tmp_path, table_migrations("m", 2))
     result = run_dbkit("new", "m", "add_notes", cwd=project)
     assert result.exit_code == 0, result.output
     assert "wrote migrations/m/0003_add_notes.sql" in result.stdout
     assert (project / "migrations/m/0003_add_notes.rollback.sql").is_file()
-    assert "0003_add_notes" in (project / "migrations/m/expectations.toml").read_text()
+    assert "0003_add_notes" in (project / "migrations/m/0003_add_notes.verify.toml").read_text()
     loaded = load_project(load_settings(project))
     assert [m.id for m in loaded.plan][-1] == "0003_add_notes"
 
@@ -39,10 +39,27 @@ def test_new_rejects_bad_names_and_unknown_modules(tmp_path: Path) -> None:
     assert sorted(p.name for p in (project / "migrations/m").iterdir()) == ["0001_m_t1.rollback.sql", "0001_m_t1.sql"]
 
 
-def test_new_in_a_module_without_expectations_writes_a_loadable_file(tmp_path: Path) -> None:
-    from dbkit import expectations
+def test_new_writes_a_loadable_check_file_beside_the_migration(tmp_path: Path) -> None:
+    from dbkit import checkfiles
 
     project = write_project(tmp_path, table_migrations("m", 1))
     assert run_dbkit("new", "m", "next", cwd=project).exit_code == 0
-    loaded = expectations.load(project / "migrations/m/expectations.toml", module="m")
-    assert loaded.name == "m"
+    loaded = checkfiles.load_module(load_project(load_settings(project)).module("m"))
+    assert [c.migration for c in loaded.changes] == ["0002_next"]
+
+
+def test_new_with_a_very_long_name_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    result = run_dbkit("new", "m", "x" * 300, cwd=project)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "300 characters" in result.stderr and "Traceback" not in result.output
+    assert sorted(p.name for p in (project / "migrations/m").iterdir()) == ["0001_m_t1.rollback.sql", "0001_m_t1.sql"]
+
+
+def test_new_that_cannot_write_a_file_leaves_nothing_half_written(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    (project / "migrations/m/0002_blocked.rollback.sql").mkdir()  # in the way of the rollback file
+    result = run_dbkit("new", "m", "blocked", cwd=project)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "cannot write the new migration" in result.stderr
+    assert not (project / "migrations/m/0002_blocked.sql").exists()

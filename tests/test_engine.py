@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 import signal
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -13,6 +16,10 @@ from yoyo import get_backend
 
 from dbkit import engine
 from dbkit.config import DatabaseTarget, load_settings
+from dbkit.ephemeral import Server
+from dbkit.errors import DbkitError
+from dbkit.project import Migration, load_project
+from dbkit.statements import split
 from helpers import REPO_ROOT, dbkit_process, run_dbkit, table_migrations, write_project
 
 
@@ -190,11 +197,14 @@ def test_apply_to_applies_dependencies_across_modules(empty_url: str, tmp_path: 
 
 def test_baseline_marks_without_running(empty_url: str, tmp_path: Path) -> None:
     project = write_project(tmp_path, table_migrations("m", 2))
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        conn.execute("create table public.m_t1 (id int primary key)")  # the application's own table
     result = run_dbkit("baseline", "--module", "m", "--through", "0001_m_t1", url=empty_url, cwd=project)
     assert result.exit_code == 0 and "baselined 0001_m_t1" in result.stdout
-    assert _tables(empty_url) == []
+    assert _tables(empty_url) == ["m_t1"]
     assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
-    assert _tables(empty_url) == ["m_t2"]
+    assert _tables(empty_url) == ["m_t1", "m_t2"]
+    assert _records(empty_url) == [("0001_m_t1", 1), ("0002_m_t2", 1)]
 
 
 def test_non_transactional_migration_runs_create_index_concurrently(empty_url: str, tmp_path: Path) -> None:
@@ -214,7 +224,7 @@ def test_second_apply_waits_for_the_lock_then_times_out_cleanly(empty_url: str, 
     project = write_project(tmp_path, table_migrations("m", 1))
     with psycopg.connect(empty_url, autocommit=True) as holder:
         holder.execute("select pg_advisory_lock(%s)", (engine.ADVISORY_LOCK_KEY,))
-        result = run_dbkit("apply", "--lock-timeout", "0.5", url=empty_url, cwd=project)
+        result = run_dbkit("apply", "--migration-lock-wait", "0.5", url=empty_url, cwd=project)
     assert result.exit_code == 2
     assert "holds the migration lock" in result.stderr
     assert _tables(empty_url) == []
@@ -249,7 +259,7 @@ def test_apply_killed_mid_way_leaves_no_stale_lock_and_nothing_half_done(
     assert set(t.replace("m_t", "") for t in _tables(empty_url)) == {m.split("_t")[1] for m in recorded}
 
     started = time.monotonic()
-    result = run_dbkit("apply", "--lock-timeout", "10", url=empty_url, cwd=project)
+    result = run_dbkit("apply", "--migration-lock-wait", "10", url=empty_url, cwd=project)
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 9  # it never sat out the lock timeout
     assert _records(empty_url) == [(f"{n:04d}_m_t{n}", 1) for n in range(1, 6)]
@@ -340,3 +350,416 @@ def test_readme_and_python_files_in_a_module_folder_are_not_migrations(empty_url
     result = run_dbkit("apply", url=empty_url, cwd=project)
     assert result.exit_code == 0, result.output
     assert _records(empty_url) == [("0001_m_t1", 1)]
+
+
+# ---------------------------------------------------------------- statements dbkit refuses before running
+
+
+def _snapshot_tables_and_records(url: str) -> tuple[list[str], list[tuple[str, int]]]:
+    return _tables(url), _records(url)
+
+
+@pytest.mark.parametrize("control", ["commit", "rollback", "begin", "end", "start transaction", "abort",
+                                     "prepare transaction 'x'"])
+def test_transaction_control_in_a_transactional_migration_is_refused_before_anything_runs(
+        control: str, empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("m", 1)
+    files["migrations/m/0002_sneaky.sql"] = (
+        f"-- Ends the transaction half way.\ncreate table public.a (id int);\n{control};\n"
+        "create table public.b (id int);\nselect 1/0;\n")
+    files["migrations/m/0002_sneaky.rollback.sql"] = "drop table public.b;\ndrop table public.a;\n"
+    project = write_project(tmp_path, files)
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "migrations/m/0002_sneaky.sql:3" in result.stderr
+    assert "ends or opens a transaction" in result.stderr
+    assert _snapshot_tables_and_records(empty_url) == ([], [])
+
+
+def test_savepoints_inside_a_migration_are_allowed(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/m/0001_sp.sql": "savepoint s;\ncreate table public.a (id int);\nrollback to savepoint s;\n"
+                                    "create table public.b (id int);\nrelease savepoint s;\n",
+        "migrations/m/0001_sp.rollback.sql": "drop table public.b;\n",
+    })
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert _tables(empty_url) == ["b"]
+
+
+def test_create_index_concurrently_in_a_transactional_migration_is_refused_with_its_line(
+        empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("m", 1)
+    files["migrations/m/0002_idx.sql"] = "-- An index.\n\ncreate index concurrently m_t1_idx on public.m_t1 (id);\n"
+    files["migrations/m/0002_idx.rollback.sql"] = "drop index public.m_t1_idx;\n"
+    project = write_project(tmp_path, files)
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 2, result.output
+    assert "migrations/m/0002_idx.sql:3" in result.stderr and "-- transactional: false" in result.stderr
+    assert _tables(empty_url) == []
+
+
+@pytest.mark.parametrize("which", ["forward", "rollback"])
+@pytest.mark.parametrize("content", ["", "\n\n", "-- only a comment\n", "/* block */\n-- and line\n"])
+def test_empty_or_comment_only_migration_files_are_refused(which: str, content: str, empty_url: str,
+                                                            tmp_path: Path) -> None:
+    files = table_migrations("m", 2)
+    name = "migrations/m/0002_m_t2.sql" if which == "forward" else "migrations/m/0002_m_t2.rollback.sql"
+    files[name] = content
+    project = write_project(tmp_path, files)
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 2, result.output
+    assert name in result.stderr and "has no SQL statement" in result.stderr
+    assert _snapshot_tables_and_records(empty_url) == ([], [])
+
+
+def test_comment_only_rollback_of_an_applied_migration_is_refused_not_reported_as_rolled_back(
+        empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    (project / "migrations/m/0001_m_t1.rollback.sql").write_text("-- TODO: undo\n")
+    result = run_dbkit("rollback", "--all", url=empty_url, cwd=project)
+    assert result.exit_code == 2 and "has no SQL statement" in result.stderr
+    assert "rolled back" not in result.stdout
+    assert _snapshot_tables_and_records(empty_url) == (["m_t1"], [("0001_m_t1", 1)])
+
+
+def test_untouched_new_template_is_refused_by_apply(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    assert run_dbkit("new", "m", "next_change", cwd=project).exit_code == 0
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 2
+    assert "migrations/m/0002_next_change.sql" in result.stderr and "has no SQL statement" in result.stderr
+    assert _snapshot_tables_and_records(empty_url) == ([], [])
+
+
+def test_dry_run_fails_on_a_file_that_does_not_parse(empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("m", 1)
+    files["migrations/m/0002_typo.sql"] = "-- A typo.\ncreate table public.t (id int);\ncreat table public.u (id int);\n"
+    files["migrations/m/0002_typo.rollback.sql"] = "drop table public.t;\n"
+    project = write_project(tmp_path, files)
+    result = run_dbkit("apply", "--dry-run", url=empty_url, cwd=project)
+    assert result.exit_code == 1, result.output
+    assert "migrations/m/0002_typo.sql:3" in result.stderr and 'syntax error at or near "creat"' in result.stderr
+
+
+def test_utf8_byte_order_mark_is_not_a_syntax_error(empty_url: str, tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = dict(table_migrations("m", 1))
+    files["migrations/m/0001_m_t1.sql"] = "\ufeff-- With a BOM.\ncreate table public.m_t1 (id int);\n".encode("utf-8")
+    project = write_project(tmp_path, files)
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert _tables(empty_url) == ["m_t1"]
+
+
+# ---------------------------------------------------------------- runtime errors carry file and line
+
+
+def _failing(tmp_path: Path, body: str) -> Path:
+    files = table_migrations("m", 1)
+    files["migrations/m/0002_fails.sql"] = body
+    files["migrations/m/0002_fails.rollback.sql"] = "select 1;\n"
+    return write_project(tmp_path, files)
+
+
+@pytest.mark.parametrize(("body", "line", "fragment"), [
+    ("-- Three statements.\ncreate table public.x (id int primary key);\ninsert into public.x values (1);\n"
+     "insert into public.x\n  values (1);\n", 4, "duplicate key value violates unique constraint"),
+    ("-- Division.\nselect 1;\nselect 2;\n\nselect 1 / 0;\n", 5, "division by zero"),
+    ("-- A DO block.\ndo $$\ndeclare n int;\nbegin\n  n := 1;\n  raise exception 'stop at %', n;\nend\n$$;\n",
+     6, "stop at 1"),
+])
+def test_runtime_error_names_the_file_and_line_of_the_failing_statement(
+        body: str, line: int, fragment: str, empty_url: str, tmp_path: Path) -> None:
+    project = _failing(tmp_path, body)
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1
+    assert f"migrations/m/0002_fails.sql:{line}:" in result.stderr, result.stderr
+    assert fragment in result.stderr
+    assert _records(empty_url) == [("0001_m_t1", 1)]
+
+
+def test_error_inside_a_function_called_by_a_migration_carries_the_plpgsql_context(
+        empty_url: str, tmp_path: Path) -> None:
+    project = _failing(tmp_path, (
+        "-- Calls a function that fails.\n"
+        "create function public.boom() returns void language plpgsql as $$\nbegin\n"
+        "  perform 1 / 0;\nend $$;\n"
+        "select public.boom();\n"))
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 1
+    assert "migrations/m/0002_fails.sql:6:" in result.stderr
+    assert "PL/pgSQL function boom() line 3 at PERFORM" in result.stderr
+
+
+def test_notices_are_printed_only_for_work_that_was_committed(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/m/0001_loud.sql": "create table public.loud (id int);\n",
+        "migrations/m/0001_loud.rollback.sql": "do $$ begin raise notice 'dropping loud'; end $$;\n"
+                                               "drop table public.loud;\n",
+    })
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    result = run_dbkit("rollback", "--all", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("notice: dropping loud") == 1, result.stderr
+
+
+# ---------------------------------------------------------------- rollback follows what was applied
+
+
+def _two_modules(tmp_path: Path) -> Path:
+    files = table_migrations("a", 3)
+    files.update(table_migrations("b", 2))
+    return write_project(tmp_path, files)
+
+
+def test_rollback_steps_without_module_undoes_what_was_applied_last(empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("a", 1)
+    files.update(table_migrations("b", 1))
+    project = write_project(tmp_path, files)
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    assert run_dbkit("new", "a", "later", cwd=project).exit_code == 0
+    (project / "migrations/a/0002_later.sql").write_text("create table public.later (id int);\n")
+    (project / "migrations/a/0002_later.rollback.sql").write_text("drop table public.later;\n")
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+
+    result = run_dbkit("rollback", "--steps", "1", url=empty_url, cwd=project)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "rolled back 0002_later (a)"
+    assert "rolled back" not in "".join(result.stdout.splitlines()[1:])
+    assert _tables(empty_url) == ["a_t1", "b_t1"]
+
+
+def test_rollback_to_undoes_only_what_follows_the_target_and_depends_on_it(empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("a", 3)
+    files.update(table_migrations("b", 2))
+    files.update(table_migrations("c", 1))
+    files["migrations/c/0001_c_t1.sql"] = "-- depends: 0002_a_t2\ncreate table public.c_t1 (id int);\n"
+    project = write_project(tmp_path, files)
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+
+    plan = run_dbkit("rollback", "--to", "0001_a_t1", "--dry-run", url=empty_url, cwd=project)
+    assert plan.exit_code == 0, plan.output
+    planned = [line.split()[2] for line in plan.stdout.splitlines() if line.startswith("would rollback")]
+    assert planned == ["0001_c_t1", "0003_a_t3", "0002_a_t2"] or planned == ["0003_a_t3", "0001_c_t1", "0002_a_t2"]
+
+    assert run_dbkit("rollback", "--to", "0001_a_t1", url=empty_url, cwd=project).exit_code == 0
+    assert _tables(empty_url) == ["a_t1", "b_t1", "b_t2"]
+
+
+def test_rollback_steps_beyond_what_is_applied_is_an_error_not_all(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 2))
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    for steps in ("3", str(10 ** 23)):
+        result = run_dbkit("rollback", "--steps", steps, url=empty_url, cwd=project)
+        assert result.exit_code == 2, result.output
+        assert "more than the 2 applied" in result.stderr and "--all" in result.stderr
+    assert _tables(empty_url) == ["m_t1", "m_t2"]
+
+
+def test_data_loss_refusal_also_names_functions_policies_and_triggers_dropped_on_the_way(
+        empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/m/0001_owned.sql": (
+            "create table public.owned (id int, owner text);\n"
+            "alter table public.owned enable row level security;\n"
+            "create policy owned_read on public.owned for select using (owner = current_user);\n"
+            "create function public.touch() returns trigger language plpgsql as $$ begin return new; end $$;\n"
+            "create trigger owned_touch before insert on public.owned for each row execute function public.touch();\n"),
+        "migrations/m/0001_owned.rollback.sql": (
+            "drop trigger owned_touch on public.owned;\ndrop function public.touch();\n"
+            "drop policy owned_read on public.owned;\ndrop table public.owned;\n"),
+    })
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    with psycopg.connect(empty_url) as conn:
+        conn.execute("insert into public.owned values (1, 'x')")
+    refused = run_dbkit("rollback", "--all", url=empty_url, cwd=project)
+    assert refused.exit_code == 2
+    line = refused.stderr.strip()
+    assert "public.owned (1 rows)" in line
+    assert "function public.touch()" in line and "policy owned_read on public.owned" in line
+    assert "trigger owned_touch on public.owned" in line
+    forced = run_dbkit("rollback", "--all", "--force", url=empty_url, cwd=project)
+    assert forced.exit_code == 0, forced.output
+    assert "function public.touch()" in forced.stdout
+
+
+def test_rollback_that_drops_a_column_holding_values_says_how_many_went(empty_url: str, tmp_path: Path) -> None:
+    files = table_migrations("m", 1)
+    files["migrations/m/0002_note.sql"] = "alter table public.m_t1 add column note text;\n"
+    files["migrations/m/0002_note.rollback.sql"] = "alter table public.m_t1 drop column note;\n"
+    project = write_project(tmp_path, files)
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    with psycopg.connect(empty_url) as conn:
+        conn.execute("insert into public.m_t1 values (1, 'kept'), (2, null)")
+    result = run_dbkit("rollback", "--steps", "1", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["rolled back 0002_note (m)", "  dropped column public.m_t1.note (1 values)"]
+
+
+# ---------------------------------------------------------------- targets dbkit must not write to
+
+
+def test_apply_to_a_read_only_database_is_refused_as_read_only(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    dbname = empty_url.rsplit("/", 1)[1]
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        conn.execute(f'alter database "{dbname}" set default_transaction_read_only = on')
+    try:
+        for args in (("apply",), ("rollback", "--all"), ("baseline", "--module", "m", "--through", "0001_m_t1")):
+            result = run_dbkit(*args, url=empty_url, cwd=project)
+            assert result.exit_code == 2, (args, result.output)
+            assert "target is read-only" in result.stderr and result.stderr.count("\n") == 1
+        assert run_dbkit("status", url=empty_url, cwd=project).exit_code == 0
+    finally:
+        with psycopg.connect(empty_url, autocommit=True) as conn:
+            conn.execute("set default_transaction_read_only = off")
+            conn.execute(f'alter database "{dbname}" reset default_transaction_read_only')
+    assert _snapshot_tables_and_records(empty_url) == ([], [])
+
+
+# ---------------------------------------------------------------- baseline, orphans, symlinks
+
+
+def test_baseline_of_a_migration_whose_objects_do_not_exist_says_so_and_changes_nothing(
+        empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 2))
+    result = run_dbkit("baseline", "--module", "m", "--through", "0002_m_t2", url=empty_url, cwd=project)
+    assert result.exit_code == 2, result.output
+    assert "0001_m_t1" in result.stderr and "table public.m_t1" in result.stderr and "do not exist" in result.stderr
+    assert _records(empty_url) == []
+
+
+def test_orphan_record_of_a_deleted_file_can_be_forgotten(empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 2))
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    (project / "migrations/m/0002_m_t2.sql").unlink()
+    (project / "migrations/m/0002_m_t2.rollback.sql").unlink()
+    status = run_dbkit("status", url=empty_url, cwd=project)
+    assert "dbkit repair --forget 0002_m_t2" in status.stdout
+
+    refused = run_dbkit("repair", "--forget", "0001_m_t1", url=empty_url, cwd=project)
+    assert refused.exit_code == 2 and "has a file" in refused.stderr
+    forgot = run_dbkit("repair", "--forget", "0002_m_t2", url=empty_url, cwd=project)
+    assert forgot.exit_code == 0, forgot.output
+    assert "forgot 0002_m_t2" in forgot.stdout
+    assert _records(empty_url) == [("0001_m_t1", 1)]
+    assert "recorded as applied but has no file" not in run_dbkit("status", url=empty_url, cwd=project).stdout
+
+
+def test_symlinked_migrations_and_sql_do_not_reapply_files_or_duplicate_records(
+        empty_url: str, tmp_path: Path) -> None:
+    real = write_project(tmp_path / "real", {
+        "migrations/m/0001_answer.sql": "-- The answer.\n-- include: sql/functions/public.answer.sql\n",
+        "migrations/m/0001_answer.rollback.sql": "drop function public.answer();\n",
+        "sql/functions/public.answer.sql": "create or replace function public.answer() returns int "
+                                           "language sql as $$ select 42 $$;\n",
+    })
+    assert run_dbkit("apply", url=empty_url, cwd=real).exit_code == 0
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "dbkit.toml").write_text("")
+    (linked / "migrations").symlink_to(real / "migrations")
+    (linked / "sql").symlink_to(real / "sql")
+
+    again = run_dbkit("apply", url=empty_url, cwd=linked)
+
+    assert again.exit_code == 0, again.output
+    assert "nothing to apply" in again.stdout
+    with psycopg.connect(empty_url) as conn:
+        assert conn.execute("select path from dbkit.file_checksum").fetchall() == [("sql/functions/public.answer.sql",)]
+
+
+def test_backend_terminated_mid_migration_says_what_was_committed_and_leaves_nothing_half_done(
+        empty_url: str, tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 3, sleep=1.0))
+    proc = dbkit_process("apply", url=empty_url, cwd=project)
+    deadline = time.monotonic() + 60
+    while len(_records(empty_url)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with psycopg.connect(empty_url, autocommit=True) as admin:
+        admin.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'dbkit'")
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2, stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert "lost the connection during apply (terminating connection due to administrator command)" in stderr
+    recorded = [mid for mid, _ in _records(empty_url)]
+    assert f"committed before the connection went: applied {', '.join(recorded)}" in stderr
+    assert _tables(empty_url) == [f"m_t{n}" for n in range(1, len(recorded) + 1)]
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+
+
+# ---------------------------------------------------------------- non-transactional migrations re-run to completion
+
+
+def _plan() -> tuple[Migration, ...]:
+    return load_project(load_settings(REPO_ROOT, environ={})).plan
+
+
+def _non_transactional() -> list[str]:
+    return [m.id for m in _plan() if not m.transactional]
+
+
+def _create_database(server: Server, name: str, template: str | None = None) -> str:
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        admin.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
+    return server.url(name)
+
+
+def _drop_databases(server: Server, names: list[str]) -> None:
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+def stages(server: Server) -> Iterator[dict[str, str]]:
+    """For each non-transactional migration, template databases with the plan applied up to
+    just before it (``forward``) and up to and including it (``rollback``): one pass."""
+    settings = load_settings(REPO_ROOT, environ={})
+    work = f"nt_work_{uuid.uuid4().hex[:8]}"
+    target = replace(settings, database=DatabaseTarget.parse(_create_database(server, work)))
+    made: dict[str, str] = {}
+    try:
+        for migration in _plan():
+            if not migration.transactional:
+                made[f"{migration.id} forward"] = f"nt_{uuid.uuid4().hex[:10]}"
+                _create_database(server, made[f"{migration.id} forward"], template=work)
+            engine.apply(target, to=migration.id)
+            if not migration.transactional:
+                made[f"{migration.id} rollback"] = f"nt_{uuid.uuid4().hex[:10]}"
+                _create_database(server, made[f"{migration.id} rollback"], template=work)
+        yield made
+    finally:
+        _drop_databases(server, [work, *made.values()])
+
+
+@pytest.mark.parametrize("direction", ["forward", "rollback"])
+@pytest.mark.parametrize("migration_id", _non_transactional())
+def test_every_non_transactional_migration_completes_after_a_run_that_stopped_half_way(
+        migration_id: str, direction: str, server: Server, stages: dict[str, str]) -> None:
+    """A killed `-- transactional: false` run leaves its first statements applied and no
+    record; the next apply (or rollback) must complete it, whatever statement it stopped at."""
+    settings = load_settings(REPO_ROOT, environ={})
+    migration = load_project(settings).migration(migration_id)
+    text = migration.expanded() if direction == "forward" else migration.expanded_rollback()
+    statements = split(text).items
+    for stopped_after in range(1, len(statements)):
+        name = f"nt_{uuid.uuid4().hex[:10]}"
+        url = _create_database(server, name, template=stages[f"{migration_id} {direction}"])
+        try:
+            target = replace(settings, database=DatabaseTarget.parse(url))
+            with psycopg.connect(url, autocommit=True) as conn:
+                for statement in statements[:stopped_after]:
+                    conn.execute(statement.text.encode(), prepare=False)
+            if direction == "forward":
+                engine.apply(target, to=migration_id)
+            else:
+                engine.rollback(target, module=migration.module, steps=1)
+        except DbkitError as exc:
+            pytest.fail(f"{migration_id} {direction}, stopped after statement {stopped_after}: the next run failed: "
+                        f"{exc}")
+        finally:
+            _drop_databases(server, [name])

@@ -7,7 +7,17 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
+from dbkit.lint.sqlfluff import CACHE_ENV
 from helpers import REPO_ROOT, run_dbkit, write_project
+
+
+@pytest.fixture(autouse=True)
+def fresh_sqlfluff_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test lints for real: sqlfluff results are not reused across tests."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("sqlfluff-cache")))
+
 
 BAD = {
     "migrations/app/0001_app_accounts.sql": (
@@ -118,3 +128,11 @@ def test_invalid_sqlfluff_configuration_exits_2(tmp_path: Path) -> None:
     result = run_dbkit("lint", cwd=tmp_path)
     assert result.exit_code == 2
     assert "sqlfluff configuration" in result.stderr and "shouty" in result.stderr
+
+
+def test_the_sqlfluff_configuration_points_at_decisions_that_exist() -> None:
+    comments = "\n".join(line for line in (REPO_ROOT / ".sqlfluff").read_text().splitlines() if line.startswith("#"))
+    documents = re.findall(r"docs/[\w.-]+\.md", comments)
+    assert documents == ["docs/decisions.md"]
+    sections = re.findall(r'section\s+#\s+"([^"]+)"', comments)
+    assert sections and f"### {sections[0].replace('.sqlfluff', '`.sqlfluff`')}" in (REPO_ROOT / documents[0]).read_text()

@@ -30,7 +30,8 @@ def plpgsql_check(server: Server) -> None:
     with psycopg.connect(server.url()) as conn:
         row = conn.execute("select 1 from pg_available_extensions where name = 'plpgsql_check'").fetchone()
     if row is None:
-        pytest.skip("plpgsql_check is not installed (apt-get install postgresql-15-plpgsql-check)")
+        pytest.skip(f"plpgsql_check is not installed for {server.binaries.describe()} (Debian: apt-get install "
+                    f"postgresql-{server.binaries.major}-plpgsql-check; the PyPI builds ship none)")
 
 
 def project(tmp_path: Path, column: str) -> Path:

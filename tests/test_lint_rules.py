@@ -392,6 +392,16 @@ def test_misnamed_migration_file_fails(tmp_path: Path) -> None:
     assert rules(report) == ["DBK013"]
 
 
+def test_module_folder_missing_from_the_configuration_is_an_error_as_apply_says(tmp_path: Path) -> None:
+    files = {**clean_table_files(), **migration("extra", "0001_extra_jobs", HEADER + "select 1;\n")}
+    write_project(tmp_path, files, config='modules = ["app"]\n')
+    report = lint.lint(load_settings(tmp_path), sqlfluff=False)
+    [finding] = report.findings
+    assert (finding.rule, finding.path) == ("DBK013", "migrations/extra")
+    assert "not listed in the modules" in finding.message
+    assert not any(name.startswith("migrations/extra/") for name in report.files)  # apply does not load it either
+
+
 # ---------------------------------------------------------------- every rule is documented
 
 

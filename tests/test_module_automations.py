@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from dbkit.config import DatabaseTarget
+from dbkit.identity import Identity, act_as
 from dbkit.listen import notifications
 from helpers import dbkit_process, run_dbkit
 
@@ -510,9 +511,7 @@ def _as(url: str, role: str, sub: str | None, statement: str, params: Any = None
     with psycopg.connect(url) as conn:
         if grant:
             conn.execute(grant)
-        conn.execute(f"set local role {role}")
-        claims = {"role": role, **({"sub": sub} if sub else {})}
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        act_as(conn.cursor(), Identity(role, sub or None))
         cur = conn.execute(statement, params)
         rows = cur.fetchall() if cur.description else [(cur.rowcount,)]
         conn.rollback()
@@ -661,7 +660,7 @@ def test_latest_executions_under_rls_read_only_the_callers_executions(migrated_u
 
 
 def _verify(url: str) -> tuple[int, dict[str, str]]:
-    result = run_dbkit("verify", "--module", MODULE, "--format", "json", url=url)
+    result = run_dbkit("verify", "--module", MODULE, "--format", "json", "--with-writes", url=url)
     report = json.loads(result.stdout)
     checks = report["checks"] if "checks" in report else [c for m in report["modules"] for c in m["checks"]]
     return result.exit_code, {c["id"]: c["status"] for c in checks}

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
+from dbkit.plans import nodes as plan_nodes
+
 OWNER = "00000000-0000-0000-0000-00000000000a"
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
 CLAIMERS = 8
@@ -226,10 +228,6 @@ def nested_plans(conn: psycopg.Connection[Any], statement: str, params: Any, rol
     return plans
 
 
-def plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-    return [node] + [n for child in node.get("Plans", []) for n in plan_nodes(child)]
-
-
 def test_claim_updates_the_claimed_ids_by_index_probe_not_by_joining_the_table(migrated_url: str) -> None:
     """The body is planned without p_batch_size's value (LIMIT estimated at 10% of the table);
     the UPDATE must still probe an id index with the locked ids, never join over the table."""
@@ -247,7 +245,7 @@ def test_claim_updates_the_claimed_ids_by_index_probe_not_by_joining_the_table(m
         conn.rollback()
     updates = [p for p in plans if p["Node Type"] == "ModifyTable" and p.get("Operation") == "Update"]
     assert len(updates) == 1, json.dumps(plans, indent=1)
-    nodes = plan_nodes(updates[0])
+    nodes = list(plan_nodes(updates[0]))
     assert any(n["Node Type"] == "LockRows" for n in nodes), "the claimed ids are not locked in this statement"
     target = [n for child in updates[0]["Plans"] if child.get("Parent Relationship") != "InitPlan"
               for n in plan_nodes(child)]

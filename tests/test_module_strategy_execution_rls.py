@@ -9,16 +9,15 @@ filtered write by 0 rows, a denial by SQLSTATE 42501.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from dbkit.ephemeral import Server
+from dbkit.plans import nodes as plan_nodes
 
 OWNER = "00000000-0000-0000-0000-00000000000a"
 STRANGER = "00000000-0000-0000-0000-00000000000b"
@@ -137,13 +136,10 @@ def outcome(cur: psycopg.Cursor[Any], statement: str) -> str:
 
 def module_database(server: Server, template: str, seed: str) -> Iterator[str]:
     """A clone of the migrated template for one test module, seeded once; tests roll back."""
-    name = f"strategy_{uuid.uuid4().hex[:12]}"
-    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name,
-                              template_dbname=template)
-    with janitor:
-        with psycopg.connect(server.url(name)) as conn:
+    with server.database(template=template, prefix="strategy_") as url:
+        with psycopg.connect(url) as conn:
             conn.execute(seed)
-        yield server.url(name)
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -213,12 +209,6 @@ PLAN_QUERIES = {
                              "order by started_at"),
     "runs, all visible": "select * from public.workflow_executions",
 }
-
-
-def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", []):
-        yield from plan_nodes(child)
 
 
 def calls_auth_uid(text: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from dbkit.plans import nodes
 from test_module_wealth_automation import CLIENT_A, CLIENT_B, SCHEME_1, SCHEME_2, connect, seed_people
 
 CALLS = 7  # PL/pgSQL plans the first five calls with the values, then may switch to a generic plan
@@ -43,12 +44,6 @@ def function_plans(conn: psycopg.Connection[Any]) -> Iterator[list[dict[str, Any
     finally:
         conn.remove_notice_handler(on_notice)
         conn.execute("set auto_explain.log_min_duration = -1")
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 def plans_of(plans: list[dict[str, Any]], marker: str) -> list[dict[str, Any]]:

@@ -69,11 +69,14 @@ def seed_tenants(conn: psycopg.Connection[Any]) -> dict[str, str]:
 
 def sqlstate(conn: psycopg.Connection[Any], role: str, sql: str, params: tuple[Any, ...] = (),
              sub: str | None = None) -> str | int:
-    """Run ``sql`` as ``role`` in a rolled-back transaction: the SQLSTATE it fails with, or its row count."""
+    """Run ``sql`` as ``role`` in a rolled-back transaction: the SQLSTATE it fails with (deferred keys
+    checked as COMMIT would), or its row count."""
     try:
         with as_role(conn, role, sub) as cur:
             cur.execute(sql, params)
-            return cur.rowcount
+            count = cur.rowcount
+            cur.execute("set constraints all immediate")
+            return count
     except psycopg.Error as exc:
         return str(exc.sqlstate)
 
@@ -247,18 +250,36 @@ def test_a_reference_to_another_tenants_row_is_refused(attack_url: str, what: st
         assert sqlstate(conn, "service_role", sql, params) == "23503"  # type: ignore[arg-type]
 
 
-def test_the_key_error_does_not_tell_whether_another_clients_goal_exists(attack_url: str) -> None:
+def test_another_clients_goal_and_a_missing_goal_are_both_refused_by_a_key(attack_url: str) -> None:
+    # The document's key refuses a goal that does not exist at once; the same-client key refuses
+    # another client's goal at commit. Only service_role writes rules, and it reads every goal
+    # anyway, so which key answered tells it nothing it could not select (docs/decisions.md).
     with connect(attack_url) as conn:
         seed_tenants(conn)
-        messages = []
+        refused = {}
         for goal in (GOAL_B, "c6000000-0000-4000-8000-0000000000ff"):  # B's goal, and no goal at all
             with pytest.raises(psycopg.errors.ForeignKeyViolation) as caught, as_role(conn, "service_role") as cur:
                 cur.execute("insert into public.auto_invest_rules (client_id, scheme_id, goal_id, amount, frequency) "
                             "values (%s, %s, %s, 1000, 'Monthly')", (CLIENT_A, SCHEME_1, goal))
-            diag = caught.value.diag
-            messages.append((caught.value.sqlstate, diag.message_primary,
-                             (diag.message_detail or "").replace(goal, "<goal>")))
-    assert messages[0] == messages[1]
+                cur.execute("set constraints all immediate")
+            refused[goal] = caught.value.diag.constraint_name
+    assert refused == {GOAL_B: "auto_invest_rules_goal_client_fkey",
+                       "c6000000-0000-4000-8000-0000000000ff": "auto_invest_rules_goal_id_fkey"}
+
+
+def test_a_cross_client_reference_fails_the_commit_not_only_the_statement(attack_url: str) -> None:
+    # The same-client keys are deferred (checked at commit, after the document's keys cleared a
+    # deleted parent); an application that commits a cross-client row gets the error at COMMIT.
+    with connect(attack_url) as conn:
+        seed_tenants(conn)
+        with connect(attack_url, autocommit=False) as api:
+            api.execute("set role service_role")
+            api.execute("insert into public.auto_invest_rules (client_id, scheme_id, goal_id, amount, frequency) "
+                        "values (%s, %s, %s, 1000, 'Monthly')", (CLIENT_A, SCHEME_1, GOAL_B))
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                api.commit()
+        assert conn.execute("select count(*) from public.auto_invest_rules where goal_id = %s",
+                            (GOAL_B,)).fetchone() == (1,)  # B's own rule only
 
 
 def test_deleting_a_goal_keeps_the_rule_and_only_clears_its_goal(attack_url: str) -> None:
@@ -405,13 +426,13 @@ def test_verify_passes_on_a_database_with_supabase_default_privileges(
         server: Server, prepared_templates: dict[str, str]) -> None:
     # Every check of the three modules, including the access matrix, the "move" and
     # "reference" cells and the privilege rows, holds on the Supabase-prepared database.
-    with clone(server, prepared_templates["supabase"]) as janitor:
-        url = server.url(janitor.dbname)
+    with clone(server, prepared_templates["supabase"]) as url:
         ids: list[str] = []
         for module in ("platform", "wealth_automation", "alm_reporting"):
-            result = run_dbkit("verify", "--module", module, "--format", "json", url=url)
+            result = run_dbkit("verify", "--module", module, "--with-writes", "--format", "json", url=url)
             checks = json.loads(result.stdout)["checks"]
             assert ([c["id"] for c in checks if c["status"] == "fail"], result.exit_code) == ([], 0), module
             ids += [c["id"] for c in checks]
-    for prefix in ("wealth.tenancy.", "wealth.privileges.", "alm.privileges.", "platform.api_role_attributes"):
+    for prefix in ("wealth_automation.rls.public.auto_invest_rules.service_role.reference.", "wealth.privileges.",
+                   "alm.privileges.", "platform.api_role_attributes"):
         assert any(i.startswith(prefix) for i in ids), prefix

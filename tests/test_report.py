@@ -17,20 +17,20 @@ from dbkit.config import load_settings
 from dbkit import engine
 from dbkit.verify import VerifyReport, verify
 from helpers import run_dbkit
-from test_verify import write_demo_project
+from demo_project import write_demo_project
 
 
 @pytest.fixture
-def broken(tmp_path: Path, empty_url: str) -> Iterator[tuple[Path, str, VerifyReport]]:
+def broken(tmp_path: Path, empty_url: str, demo_snapshots: dict[str, str]) -> Iterator[tuple[Path, str, VerifyReport]]:
     """The demo project applied, then broken: an index dropped and a policy opened to everyone."""
     (tmp_path / "project").mkdir()
-    root = write_demo_project(tmp_path / "project")
+    root = write_demo_project(tmp_path / "project", demo_snapshots)
     engine.apply(load_settings(root, database_url=empty_url))
     with psycopg.connect(empty_url, autocommit=True) as conn:
         conn.execute("drop index demo.idx_items_owner")
         conn.execute("alter policy items_select_own on demo.items using (true)")
         conn.execute("create index idx_items_stray on demo.items (name)")
-    yield root, empty_url, verify(load_settings(root, database_url=empty_url), module="demo")
+    yield root, empty_url, verify(load_settings(root, database_url=empty_url), module="demo", writes=True)
 
 
 def test_json_report_has_schema_version_summary_checks_and_matrix(broken: tuple[Path, str, VerifyReport]) -> None:
@@ -48,6 +48,18 @@ def test_json_report_has_schema_version_summary_checks_and_matrix(broken: tuple[
         "expected": "denied", "actual": "allowed (1 row(s))", "status": "fail"}
 
 
+def test_every_format_shows_the_move_cell_as_its_own_column(broken: tuple[Path, str, VerifyReport]) -> None:
+    *_, report = broken
+    assert reports.matrix_columns(reports.rls_matrix(report)["demo.items"]) == [
+        "select", "insert", "update", "delete", "move"]
+    header = next(line for line in reports.render(report, "text").splitlines() if line.strip().startswith("SELECT"))
+    assert header.split() == ["SELECT", "INSERT", "UPDATE", "DELETE", "MOVE"]
+    assert "| Identity | SELECT | INSERT | UPDATE | DELETE | MOVE |" in reports.render(report, "markdown")
+    assert "<th>MOVE</th>" in reports.render(report, "html")
+    assert json.loads(reports.render(report, "json"))["rls_matrix"]["demo.items"]["service_role"]["move"][
+        "status"] == "pass"
+
+
 def test_junit_report_parses_with_one_suite_per_module(broken: tuple[Path, str, VerifyReport],
                                                        tmp_path: Path) -> None:
     root, url, _ = broken
@@ -61,25 +73,24 @@ def test_junit_report_parses_with_one_suite_per_module(broken: tuple[Path, str, 
     cases = {case.name: case for case in demo}
     assert demo.tests == len(cases)
     failed = {name for name, case in cases.items() if any(isinstance(r, Failure) for r in case.result)}
-    assert {"demo.index.demo.idx_items_owner", "demo.policy.demo.items.items_select_own",
-            "demo.rls.demo.items.stranger.select"} <= failed
+    assert {"demo.index.demo.idx_items_owner", "demo.policy.demo.items.items_select_own"} <= failed
     assert demo.failures == len(failed)
     failure = next(r for r in cases["demo.index.demo.idx_items_owner"].result if isinstance(r, Failure))
     assert failure.message.startswith("index demo.idx_items_owner does not exist")
     skipped = [n for n, c in cases.items() if any(isinstance(r, Skipped) for r in c.result)]
-    assert "demo.cron.demo-nightly" in skipped
+    assert "demo.rls.demo.items" in skipped  # read-only: the access matrix did not run
     assert cases["drift.index.demo.idx_items_stray"].system_out.startswith("WARNING: index demo.idx_items_stray")
 
 
 def test_text_report_lists_failures_first_and_has_no_colour_off_a_tty(broken: tuple[Path, str, VerifyReport]) -> None:
     root, url, _ = broken
-    result = run_dbkit("verify", "--module", "demo", url=url, cwd=root)
+    result = run_dbkit("verify", "--module", "demo", "--with-writes", url=url, cwd=root)
     assert result.exit_code == 1
     assert "\x1b[" not in result.stdout
     rows = [line for line in result.stdout.splitlines() if line.split(" ")[0] in {"FAIL", "WARN", "PASS", "SKIPPED"}]
     statuses = [line.split(" ")[0] for line in rows]
     assert statuses == sorted(statuses, key=["FAIL", "WARN", "SKIPPED", "PASS"].index)
-    assert "have: true want: (owner_id = ( SELECT auth.uid() AS uid))" in result.stdout
+    assert "using: have: TRUE want: owner_id = (SELECT auth.uid() AS uid)" in result.stdout
     assert "RLS access matrix" in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].startswith("FAILED: ")
 

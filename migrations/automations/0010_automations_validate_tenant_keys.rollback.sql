@@ -3,7 +3,7 @@
 -- which takes a short lock and scans nothing).
 -- Source: issue "Tenant isolation beyond RLS" item 2.
 
-alter table public.leads drop constraint leads_agent_same_account_fkey;
+alter table public.leads drop constraint if exists leads_agent_same_account_fkey;
 alter table public.leads
     add constraint leads_agent_same_account_fkey
     foreign key (agent_id, user_id)
@@ -13,7 +13,7 @@ alter table public.leads
 comment on constraint leads_agent_same_account_fkey on public.leads is
     'A lead''s agent belongs to the lead''s account (tenant isolation; checked at commit, docs/security.md).';
 
-alter table public.automations drop constraint automations_agent_same_account_fkey;
+alter table public.automations drop constraint if exists automations_agent_same_account_fkey;
 alter table public.automations
     add constraint automations_agent_same_account_fkey
     foreign key (agent_id, user_id)

@@ -10,6 +10,6 @@ create index concurrently idx_workflow_sessions_id_user on public.workflow_sessi
 comment on index public.idx_workflow_sessions_id_user is
     'RLS ownership subqueries (ws.id = ... and ws.user_id = auth.uid()) as index-only scans.';
 
-drop index concurrently public.workflow_sessions_id_user_id_key;
+drop index concurrently if exists public.workflow_sessions_id_user_id_key;
 
-drop index concurrently public.workflow_executions_id_workflow_id_key;
+drop index concurrently if exists public.workflow_executions_id_workflow_id_key;

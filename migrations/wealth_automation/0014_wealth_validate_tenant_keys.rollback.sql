@@ -25,36 +25,37 @@ begin
     alter table public.automation_execution_logs drop constraint automation_execution_logs_trigger_order_client_fkey;
     alter table public.automation_execution_logs add constraint automation_execution_logs_trigger_order_client_fkey
     foreign key (trigger_order_id, client_id) references public.trigger_orders (id, client_id)
-    on delete set null (trigger_order_id) not valid;
+    deferrable initially deferred not valid;
     comment on constraint automation_execution_logs_trigger_order_client_fkey on public.automation_execution_logs is
-    'A log names a trigger order of its own client; deleting the order keeps the log.';
+    'A log names a trigger order of its own client (checked at commit; deleting the order keeps the log).';
 
     alter table public.automation_execution_logs drop constraint automation_execution_logs_rebalancing_execution_rule_fkey;
     alter table public.automation_execution_logs add constraint automation_execution_logs_rebalancing_execution_rule_fkey
     foreign key (rebalancing_execution_id, rebalancing_rule_id)
     references public.rebalancing_executions (id, rebalancing_rule_id)
-    on delete set null (rebalancing_execution_id) not valid;
+    deferrable initially deferred not valid;
     comment on constraint automation_execution_logs_rebalancing_execution_rule_fkey on public.automation_execution_logs is
-    'A log names a rebalancing execution of its own rebalancing rule.';
+    'A log names a rebalancing execution of its own rebalancing rule (checked at commit).';
 
     alter table public.automation_execution_logs drop constraint automation_execution_logs_rebalancing_rule_client_fkey;
     alter table public.automation_execution_logs add constraint automation_execution_logs_rebalancing_rule_client_fkey
     foreign key (rebalancing_rule_id, client_id) references public.rebalancing_rules (id, client_id)
-    on delete set null (rebalancing_rule_id) not valid;
+    deferrable initially deferred not valid;
     comment on constraint automation_execution_logs_rebalancing_rule_client_fkey on public.automation_execution_logs is
-    'A log names a rebalancing rule of its own client; deleting the rule keeps the log.';
+    'A log names a rebalancing rule of its own client (checked at commit; deleting the rule keeps the log).';
 
     alter table public.automation_execution_logs drop constraint automation_execution_logs_auto_invest_rule_client_fkey;
     alter table public.automation_execution_logs add constraint automation_execution_logs_auto_invest_rule_client_fkey
     foreign key (auto_invest_rule_id, client_id) references public.auto_invest_rules (id, client_id)
-    on delete set null (auto_invest_rule_id) not valid;
+    deferrable initially deferred not valid;
     comment on constraint automation_execution_logs_auto_invest_rule_client_fkey on public.automation_execution_logs is
-    'A log names an auto-invest rule of its own client; deleting the rule keeps the log.';
+    'A log names an auto-invest rule of its own client (checked at commit; deleting the rule keeps the log).';
 
     alter table public.auto_invest_rules drop constraint auto_invest_rules_goal_client_fkey;
     alter table public.auto_invest_rules add constraint auto_invest_rules_goal_client_fkey
-    foreign key (goal_id, client_id) references public.goals (id, client_id) on delete set null (goal_id) not valid;
+    foreign key (goal_id, client_id) references public.goals (id, client_id)
+    deferrable initially deferred not valid;
     comment on constraint auto_invest_rules_goal_client_fkey on public.auto_invest_rules is
-    'The goal a rule funds is a goal of the rule''s client; deleting the goal clears goal_id only.';
+    'The goal a rule funds is a goal of the rule''s client (checked at commit; auto_invest_rules_goal_id_fkey clears goal_id when the goal goes).';
 end
 $$;

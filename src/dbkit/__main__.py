@@ -1,5 +1,5 @@
 """``python -m dbkit``: the same as the ``dbkit`` command."""
 
-from dbkit.cli.main import cli
+from dbkit.cli import main
 
-cli(prog_name="dbkit")
+main()

@@ -1,8 +1,10 @@
 """``dbkit ci``: the whole cycle on a throwaway PostgreSQL.
 
-apply → verify → rollback --all → the catalog equals the empty database's again →
-apply again → verify again. Each step is recorded; the first step that fails ends the cycle. The
-verify report of the last verify that ran is kept for rendering.
+apply → the committed catalog snapshots match what was applied → verify with the checks
+that write (rolled back; plans on generated data) → rollback --all → the catalog equals the
+empty database's again → apply again → verify again (read-only: the catalog comparison
+proves the re-applied state is the same). Each step is recorded; the first step that fails
+ends the cycle. The report of the verify with writes is kept for rendering.
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
-from dbkit import engine
+from dbkit import engine, inspect
 from dbkit.config import DatabaseTarget, Settings
-from dbkit.ephemeral import Server, ephemeral_postgres
+from dbkit.ephemeral import Binaries, Server, ephemeral_postgres, find_binaries
 from dbkit.errors import DbkitError
 from dbkit.roundtrip import compare, snapshot
+from dbkit.project import load_project
+from dbkit.snapshot import Generated, generate, load_all, unexplained
 from dbkit.verify import VerifyReport, verify
 
 CI_DATABASE = "dbkit_ci"
+
 
 @dataclass(frozen=True)
 class CiStep:
@@ -46,36 +49,100 @@ class CiResult:
 
 
 def leftover_objects(conn: psycopg.Connection[Any]) -> dict[str, str]:
-    """Every user object (the round-trip snapshot) plus pg_cron jobs, which live in rows."""
-    objects = snapshot(conn)
-    cron = conn.execute("select to_regclass('cron.job') is not null").fetchone()
-    if cron and cron[0]:
-        for jobname, command in conn.execute("select jobname, command from cron.job").fetchall():
-            objects[f"cron job {jobname}"] = str(command)
-    return objects
+    """Every user object and pg_cron job (``dbkit.inspect``) plus every table's row count."""
+    return snapshot(conn)
 
 
-def server_settings(bindir: Path) -> dict[str, str]:
-    """Preload pg_cron where its package is installed, so the scheduling path runs for real."""
-    if (bindir.parent / "lib" / "pg_cron.so").exists():
+def server_settings(binaries: Binaries) -> dict[str, str]:
+    """Preload pg_cron where its library is installed (pg_config --pkglibdir), so the scheduling path runs for real."""
+    if binaries.has_library("pg_cron"):
         return {"shared_preload_libraries": "'pg_cron'", "cron.database_name": f"'{CI_DATABASE}'"}
     return {}
 
 
 @contextmanager
 def ci_database(settings: Settings) -> Iterator[tuple[Server, Settings]]:
-    from dbkit.ephemeral import find_bindir
-
-    preload = server_settings(find_bindir())
-    with ephemeral_postgres(preload) as server:
-        with psycopg.connect(server.url(), autocommit=True) as admin:
-            admin.execute(sql.SQL("create database {}").format(sql.Identifier(CI_DATABASE)))
+    binaries = find_binaries()
+    preload = server_settings(binaries)
+    with ephemeral_postgres(preload, binaries=binaries) as server, server.database(CI_DATABASE) as url:
         if preload:
             # As on Supabase with pg_cron enabled: the extension exists before the
             # modules are applied, so the scheduling path runs (and is rolled back) for real.
-            with psycopg.connect(server.url(CI_DATABASE), autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("create extension if not exists pg_cron")
-        yield server, replace(settings, database=DatabaseTarget.parse(server.url(CI_DATABASE)))
+        yield server, replace(settings, database=DatabaseTarget.parse(url))
+
+
+Step = Callable[[], tuple[bool, str]]
+
+
+class _Cycle:
+    """The steps of one ci run on its throwaway database; each returns (ok, detail)."""
+
+    def __init__(self, db: Settings) -> None:
+        self.db = db
+        self.target = db.require_database()
+        self.report: VerifyReport | None = None
+        self.empty = self.objects()
+
+    def objects(self) -> dict[str, str]:
+        with engine.connect(self.target) as conn:
+            return leftover_objects(conn)
+
+    def apply(self) -> tuple[bool, str]:
+        result = engine.apply(self.db)
+        return True, f"{len(result.steps)} migrations and files applied"
+
+    def snapshots_current(self) -> tuple[bool, str]:
+        expected, roles = load_all(load_project(self.db))
+        with engine.connect(self.target) as conn:
+            live = inspect.read(conn, roles=roles)
+        problems = unexplained(expected, set(self.empty), live)
+        if problems:
+            return False, (f"{len(problems)} difference(s) between the SQL and the committed catalog snapshots "
+                           f"(run `dbkit snapshot`): {'; '.join(problems[:10])}")
+        return True, f"{len(expected)} objects: the committed catalog snapshots match the SQL"
+
+    def verify(self, writes: bool) -> tuple[bool, str]:
+        result = verify(self.db, writes=writes, seeded_plans=writes)
+        if writes or self.report is None:
+            self.report = result  # the rendered report is the complete one, with the RLS matrix
+        counts = result.counts()
+        return not result.failed, ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "skipped"))
+
+    def rollback(self) -> tuple[bool, str]:
+        result = engine.rollback(self.db, all_=True)
+        return True, f"{len(result.steps)} migrations rolled back"
+
+    def nothing_left(self) -> tuple[bool, str]:
+        differences = compare(self.empty, self.objects())
+        if differences:
+            shown = "; ".join(d.describe() for d in differences[:20])
+            return False, f"{len(differences)} differences from the empty database after rollback --all: {shown}"
+        return True, "no object of any module is left (roles are kept by design)"
+
+    def steps(self, roundtrip: Callable[[Settings], tuple[bool, str]] | None) -> list[tuple[str, Step]]:
+        cycle: list[tuple[str, Step]] = [
+            ("apply", self.apply),
+            ("catalog snapshots current", self.snapshots_current),
+            ("verify (with writes, rolled back)", lambda: self.verify(True)),
+            ("rollback --all", self.rollback),
+            ("nothing left", self.nothing_left),
+            ("apply again", self.apply),
+            ("verify again (read-only)", lambda: self.verify(False)),
+        ]
+        if roundtrip is not None:
+            cycle.append(("revert round-trip of every migration", lambda: roundtrip(self.db)))
+        return cycle
+
+
+def _timed(name: str, action: Step) -> CiStep:
+    started = time.perf_counter()
+    try:
+        ok, detail = action()
+    except DbkitError as exc:
+        ok, detail = False, str(exc)
+    return CiStep(name, ok, detail, round((time.perf_counter() - started) * 1000, 1))
 
 
 def run_ci(
@@ -85,58 +152,17 @@ def run_ci(
     progress: Callable[[str], None] = lambda _: None,
 ) -> CiResult:
     steps: list[CiStep] = []
-    report: VerifyReport | None = None
     with ci_database(settings) as (server, db):
-        target = db.require_database()
-
-        def objects() -> dict[str, str]:
-            with engine.connect(target) as conn:
-                return leftover_objects(conn)
-
-        baseline_objects = objects()
-
-        def run(name: str, action: Callable[[], tuple[bool, str]]) -> bool:
+        cycle = _Cycle(db)
+        for name, action in cycle.steps(roundtrip):
             progress(name)
-            started = time.perf_counter()
-            try:
-                ok, detail = action()
-            except DbkitError as exc:
-                ok, detail = False, str(exc)
-            steps.append(CiStep(name, ok, detail, round((time.perf_counter() - started) * 1000, 1)))
-            return ok
-
-        def do_apply() -> tuple[bool, str]:
-            result = engine.apply(db)
-            return True, f"{len(result.steps)} migrations and files applied"
-
-        def do_verify() -> tuple[bool, str]:
-            nonlocal report
-            report = verify(db)
-            counts = report.counts()
-            return not report.failed, ", ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "warn", "skipped"))
-
-        def do_rollback() -> tuple[bool, str]:
-            result = engine.rollback(db, all_=True)
-            return True, f"{len(result.steps)} migrations rolled back"
-
-        def nothing_left() -> tuple[bool, str]:
-            differences = compare(baseline_objects, objects())
-            if differences:
-                shown = "; ".join(d.describe() for d in differences[:20])
-                return False, f"{len(differences)} differences from the empty database after rollback --all: {shown}"
-            return True, "no object of any module is left (roles are kept by design)"
-
-        cycle: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
-            ("apply", do_apply),
-            ("verify", do_verify),
-            ("rollback --all", do_rollback),
-            ("nothing left", nothing_left),
-            ("apply again", do_apply),
-            ("verify again", do_verify),
-        ]
-        if roundtrip is not None:
-            cycle.append(("revert round-trip of every migration", lambda: roundtrip(db)))
-        for name, action in cycle:
-            if not run(name, action):
+            steps.append(_timed(name, action))
+            if not steps[-1].ok:
                 break
-        return CiResult(server=f"PostgreSQL on 127.0.0.1:{server.port}", steps=tuple(steps), report=report)
+        return CiResult(server=server.describe(), steps=tuple(steps), report=cycle.report)
+
+
+def throwaway_snapshots(settings: Settings, *, progress: Callable[[str], None] = lambda _: None) -> Generated:
+    """``dbkit snapshot``: generate every module's catalog snapshot on a throwaway PostgreSQL."""
+    with ci_database(settings) as (_, db):
+        return generate(db, progress=progress)

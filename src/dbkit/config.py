@@ -1,17 +1,25 @@
-"""Settings: where the project's files are and which database to talk to.
+"""Settings: where the project's files are, which database to talk to, how long to wait.
 
 Paths come from ``dbkit.toml`` or ``[tool.dbkit]`` in ``pyproject.toml`` (first found,
 walking up from the working directory), defaulting to ``migrations/`` and ``sql/``.
 The database comes from ``--database-url`` or ``DATABASE_URL``; it is parsed once
 into its fields so that nothing downstream handles the raw string (which may carry a
 password) and every message can describe the target as ``user@host:port/dbname``.
+
+Every setting is validated here, once, whatever its source: a command-line option, an
+environment variable (``DBKIT_RETRIES`` …), the config file, or a keyword argument of
+``load_settings``. A bad value is a ``ConfigError`` naming the source and the key; the
+precedence is option > environment > config file > default.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import tomllib
 import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,15 +32,7 @@ from dbkit.errors import ConfigError, InputError
 TRACKING_SCHEMA = "dbkit"
 DEFAULT_MODULE_ORDER = ("platform",)
 
-_CONFIG_KEYS = {
-    "migrations",
-    "sql",
-    "modules",
-    "lock_timeout",
-    "ddl_lock_timeout",
-    "statement_timeout",
-    "retries",
-}
+_ENCODE_HINT = "percent-encode special characters in the user name and password (@ %40, / %2F, : %3A, # %23, ? %3F, % %25)"
 
 
 @dataclass(frozen=True)
@@ -44,25 +44,33 @@ class DatabaseTarget:
 
     @classmethod
     def parse(cls, url: str) -> DatabaseTarget:
+        """Parse with libpq's own parser, then refuse what libpq would misread.
+
+        No message quotes any part of the URL: a password with an unencoded ``/`` or
+        ``@`` lands in the port, host or database name, so none of them is safe to echo.
+        """
         text = url.strip()
         if not text:
             raise InputError("the database URL is empty; pass --database-url or set DATABASE_URL")
         scheme = text.split(":", 1)[0].lower() if "://" in text else ""
         if scheme:
             if scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
-                raise InputError(
-                    f"unsupported database URL scheme {scheme!r}; use postgresql://user@host:port/dbname"
-                )
+                shown = scheme if re.fullmatch(r"[a-z0-9+.-]{1,20}", scheme) else "(unreadable)"
+                raise InputError(f"unsupported database URL scheme {shown!r}; use postgresql://user@host:port/dbname")
             if scheme == "postgresql+psycopg":
-                text = "postgresql" + text[len(scheme) :]
-            _reject_bad_port(text)
+                text = "postgresql" + text[len(scheme):]
         try:
             params = {k: str(v) for k, v in conninfo_to_dict(text).items() if v is not None}
         except psycopg.ProgrammingError:
             raise InputError(
-                "malformed database URL; expected postgresql://user@host:port/dbname "
-                "or a key=value connection string"
+                "malformed database URL; expected postgresql://user@host:port/dbname or a key=value "
+                f"connection string ({_ENCODE_HINT})"
             ) from None
+        if any("@" in params.get(key, "") for key in ("host", "hostaddr", "port", "dbname")):
+            raise InputError(f"malformed database URL: an '@' where the host or database name belongs; {_ENCODE_HINT}")
+        for port in params.get("port", "").split(","):
+            if port and not (port.isdigit() and 0 < int(port) < 65536):
+                raise InputError(f"malformed database URL: the port is not a number from 1 to 65535; {_ENCODE_HINT}")
         password = params.pop("password", None)
         return cls(params=params, password=password)
 
@@ -106,15 +114,159 @@ class DatabaseTarget:
         return (self.password,) if self.password else ()
 
 
-def _reject_bad_port(url: str) -> None:
-    netloc = urllib.parse.urlsplit(url).netloc.rsplit("@", 1)[-1]
-    for hostport in netloc.split(","):
-        if hostport.startswith("["):
-            continue
-        if ":" in hostport:
-            port = hostport.rsplit(":", 1)[1]
-            if port and not (port.isdigit() and 0 < int(port) < 65536):
-                raise InputError(f"malformed database URL: port {port!r} is not a number from 1 to 65535")
+def secrets_in(url: str | None) -> tuple[str, ...]:
+    """What to mask for a URL as the user typed it, also when it does not parse.
+
+    The one source of secrets for ``mask()``: a parsed target's password, or — for a URL
+    libpq cannot read — everything between ``user:`` and the last ``@``, and its pieces.
+    """
+    if not url:
+        return ()
+    try:
+        return DatabaseTarget.parse(url).secrets()
+    except InputError:
+        pass
+    found: list[str] = []
+    if "://" in url:
+        authority = url.split("://", 1)[1]
+        if "@" in authority:
+            userinfo = authority.rsplit("@", 1)[0]
+            if ":" in userinfo:
+                candidate = userinfo.split(":", 1)[1]
+                found.append(candidate)
+                found.extend(piece for piece in re.split(r"[/#?@:]", candidate) if len(piece) >= 3)
+    match = _KV_PASSWORD.search(url)
+    if match:
+        found.append(match["secret"].strip("'"))
+    return tuple(dict.fromkeys(s for s in found if s))
+
+
+# ---------------------------------------------------------------- setting values
+
+MAX_POSTGRES_MS = 2_147_483_647  # PostgreSQL's limit for lock_timeout / statement_timeout
+MAX_LOCK_WAIT_S = 86_400.0
+MAX_RETRIES = 100
+_DURATION = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>us|ms|s|min|h|d)?$")
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _postgres_duration(value: object) -> str:
+    """lock_timeout / statement_timeout as PostgreSQL spells them; a bare number is milliseconds."""
+    reason = "must be a PostgreSQL duration such as 5s, 200ms or 2min (a bare whole number is milliseconds; 0 is off)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_POSTGRES_MS:
+            raise ValueError(reason)
+        return f"{value}ms" if value else "0"
+    if not isinstance(value, str):
+        raise ValueError(reason)
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ValueError(reason)
+    unit = match["unit"]
+    if unit is None and "." in match["number"]:
+        raise ValueError(reason)
+    if float(match["number"]) * _UNIT_MS[unit or "ms"] > MAX_POSTGRES_MS:
+        raise ValueError(f"is longer than PostgreSQL allows ({MAX_POSTGRES_MS} ms, about 24 days)")
+    return match["number"] + (unit or "")
+
+
+def _seconds(value: object) -> float:
+    """A wait in seconds: a number, or a duration with a unit (500ms, 2min)."""
+    reason = f"must be a number of seconds from 0 to {MAX_LOCK_WAIT_S:g} (or a duration such as 500ms or 2min)"
+    if _is_number(value):
+        seconds = float(value)  # type: ignore[arg-type]
+    elif isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if not match:
+            raise ValueError(reason)
+        seconds = float(match["number"]) * _UNIT_MS[match["unit"] or "s"] / 1000.0
+    else:
+        raise ValueError(reason)
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_LOCK_WAIT_S:
+        raise ValueError(reason)
+    return seconds
+
+
+def _retries(value: object) -> int:
+    reason = f"must be a whole number from 0 to {MAX_RETRIES}"
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_RETRIES:
+        raise ValueError(reason)
+    return value
+
+
+def _path_text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty path (a string)")
+    return value
+
+
+def _module_list(value: object) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(m, str) and m.strip() for m in value)):
+        raise ValueError("must be a list of module names, e.g. [\"platform\", \"billing\"]")
+    if len(set(value)) != len(value):
+        raise ValueError("names a module twice")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One setting: its key in the config file, option, environment variable and parser."""
+
+    name: str
+    parse: Callable[[object], Any]
+    option: str | None = None
+    env: str | None = None
+    old_name: str | None = None  # deprecated config key / option spelling
+
+
+KEYS: dict[str, _Key] = {k.name: k for k in (
+    _Key("migrations", _path_text),
+    _Key("sql", _path_text),
+    _Key("modules", _module_list),
+    _Key("migration_lock_wait", _seconds, "--migration-lock-wait", "DBKIT_MIGRATION_LOCK_WAIT", "lock_timeout"),
+    _Key("ddl_lock_wait", _postgres_duration, "--ddl-lock-wait", "DBKIT_DDL_LOCK_WAIT", "ddl_lock_timeout"),
+    _Key("statement_timeout", _postgres_duration, "--statement-timeout", "DBKIT_STATEMENT_TIMEOUT"),
+    _Key("retries", _retries, "--retries", "DBKIT_RETRIES"),
+)}
+_OLD_NAMES = {k.old_name: k.name for k in KEYS.values() if k.old_name}
+
+
+def old_option(key: str) -> str | None:
+    """The deprecated spelling of a setting's option (``--lock-timeout``), if it has one."""
+    old = KEYS[key].old_name
+    return "--" + old.replace("_", "-") if old else None
+
+
+def _shown(value: object) -> str:
+    """A value as TOML would spell it, cut short: for one-line messages."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = '"' + value.replace('"', '\\"') + '"'
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_shown(v) for v in value) + "]"
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + "}"
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _checked(key: str, value: object, label: str) -> Any:
+    try:
+        return KEYS[key].parse(value)
+    except ValueError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -125,55 +277,98 @@ class Settings:
     modules: tuple[str, ...] | None  # explicit order; None means discover
     config_source: str
     database: DatabaseTarget | None = None
-    lock_timeout: float = 60.0  # seconds to wait for another dbkit process's apply lock
-    ddl_lock_timeout: str = "5s"  # PostgreSQL lock_timeout while a migration runs
+    migration_lock_wait: float = 60.0  # seconds to wait for another dbkit process holding the migration lock
+    ddl_lock_wait: str = "5s"  # PostgreSQL lock_timeout for each migration statement
     statement_timeout: str = "0"  # PostgreSQL statement_timeout while a migration runs
-    retries: int = 0  # retries of a migration that hit lock_timeout
+    retries: int = 0  # retries of a migration whose statement waited longer than ddl_lock_wait
+    notes: tuple[str, ...] = ()  # deprecation notes for the user, one line each
 
     def require_database(self) -> DatabaseTarget:
         if self.database is None:
             raise ConfigError("no database given; pass --database-url or set DATABASE_URL")
         return self.database
 
-    def with_database(self, url: str | None) -> Settings:
-        return replace(self, database=DatabaseTarget.parse(url) if url else None)
+    def with_database(self, url: str | None, *, source: str = "the database URL") -> Settings:
+        if not url:
+            return replace(self, database=None)
+        try:
+            return replace(self, database=DatabaseTarget.parse(url))
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
 
     def relative(self, path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(self.root.resolve()))
-        except ValueError:
-            return str(path)
+        """``path`` relative to the project root, for messages and records.
+
+        Tried before resolving symlinks, so a symlinked ``migrations/`` or ``sql/`` gives
+        the same names (and the same checksum records) as a real directory.
+        """
+        for candidate, root in ((Path(os.path.abspath(path)), Path(os.path.abspath(self.root))),
+                                (path.resolve(), self.root.resolve())):
+            try:
+                return candidate.relative_to(root).as_posix()
+            except ValueError:
+                continue
+        return str(path)
+
+
+CliValue = tuple[str, str]  # (raw text, the option as typed: "--retries" or a deprecated spelling)
 
 
 def load_settings(
     cwd: Path | None = None,
     *,
     database_url: str | None = None,
+    database_source: str = "the database URL",
     config_file: Path | None = None,
+    cli: Mapping[str, CliValue] | None = None,
+    environ: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Build Settings from the config file found for ``cwd`` plus explicit overrides."""
+    """Build Settings from the config file found for ``cwd``, the environment and the options.
+
+    ``cli`` maps a setting to the option text as given; ``overrides`` are typed values from
+    Python callers. Both are validated like the config file.
+    """
     start = (cwd or Path.cwd()).resolve()
     values, root, source = _read_config(start, config_file)
-    unknown = set(values) - _CONFIG_KEYS
+    notes: list[str] = []
+    chosen: dict[str, Any] = {}
+    unknown = sorted(k for k in values if _OLD_NAMES.get(k, k) not in KEYS)
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; known keys: {', '.join(sorted(_CONFIG_KEYS))}")
-    modules = values.get("modules")
-    if modules is not None and not (isinstance(modules, list) and all(isinstance(m, str) for m in modules)):
-        raise ConfigError(f"{source}: modules must be a list of module names")
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KEYS))}")
+    for key, value in values.items():
+        new = _OLD_NAMES.get(key, key)
+        if new != key:
+            if new in values:
+                raise ConfigError(f"{source}: both {key} (deprecated) and {new} are set; keep only {new}")
+            notes.append(f"{source}: {key} is deprecated; rename it to {new}")
+        chosen[new] = _checked(new, value, f"{source}: {key} = {_shown(value)}")
+    env = os.environ if environ is None else environ
+    for spec in KEYS.values():
+        if spec.env and env.get(spec.env) is not None:
+            raw = env[spec.env]
+            chosen[spec.name] = _checked(spec.name, raw, f"environment {spec.env}={_short(raw)!r}")
+    for name, (raw, option) in (cli or {}).items():
+        old = old_option(name)
+        if option == old:
+            notes.append(f"{old} is deprecated; use {KEYS[name].option}")
+        chosen[name] = _checked(name, raw, f"{option} {_short(raw)!r}")
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name not in KEYS:
+            raise TypeError(f"load_settings() got an unknown setting {name!r}")
+        chosen[name] = _checked(name, value, f"setting {name}={_shown(value)}")
     settings = Settings(
         root=root,
-        migrations_dir=root / str(values.get("migrations", "migrations")),
-        sql_dir=root / str(values.get("sql", "sql")),
-        modules=tuple(modules) if modules is not None else None,
+        migrations_dir=root / chosen.pop("migrations", "migrations"),
+        sql_dir=root / chosen.pop("sql", "sql"),
+        modules=chosen.pop("modules", None),
         config_source=source,
-        lock_timeout=float(values.get("lock_timeout", 60.0)),
-        ddl_lock_timeout=str(values.get("ddl_lock_timeout", "5s")),
-        statement_timeout=str(values.get("statement_timeout", "0")),
-        retries=int(values.get("retries", 0)),
+        notes=tuple(notes),
+        **chosen,
     )
-    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    return settings.with_database(database_url) if database_url else settings
+    return settings.with_database(database_url, source=database_source) if database_url else settings
 
 
 def _read_config(start: Path, config_file: Path | None) -> tuple[dict[str, Any], Path, str]:
@@ -181,25 +376,27 @@ def _read_config(start: Path, config_file: Path | None) -> tuple[dict[str, Any],
         path = config_file.resolve()
         if not path.is_file():
             raise ConfigError(f"config file {config_file} does not exist")
-        return _parse_config(path), path.parent, str(path)
+        if path.name == "pyproject.toml":
+            return _dbkit_section(path), path.parent, f"{path} [tool.dbkit]"
+        return _load_toml(path), path.parent, str(path)
     for directory in (start, *start.parents):
         dbkit_toml = directory / "dbkit.toml"
-        if dbkit_toml.is_file():
-            return _parse_config(dbkit_toml), directory, str(dbkit_toml)
+        if dbkit_toml.exists():
+            return _load_toml(dbkit_toml), directory, str(dbkit_toml)
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
-            data = _load_toml(pyproject)
-            section = data.get("tool", {}).get("dbkit")
+            section = _dbkit_section(pyproject)
             if section is not None:
-                return dict(section), directory, f"{pyproject} [tool.dbkit]"
+                return section, directory, f"{pyproject} [tool.dbkit]"
     return {}, start, "defaults (no dbkit.toml or [tool.dbkit] found)"
 
 
-def _parse_config(path: Path) -> dict[str, Any]:
-    data = _load_toml(path)
-    if path.name == "pyproject.toml":
-        return dict(data.get("tool", {}).get("dbkit", {}))
-    return data
+def _dbkit_section(path: Path) -> Any:
+    tool = _load_toml(path).get("tool", {})
+    section = tool.get("dbkit") if isinstance(tool, dict) else None
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.dbkit] must be a table of settings, not {_shown(section)}")
+    return section
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -207,6 +404,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
 
 
 _URI_PASSWORD = re.compile(r"(?P<head>[a-z0-9+.-]+://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<tail>@)", re.I)
@@ -214,10 +413,14 @@ _KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.
 
 
 def mask(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove passwords from text that is about to leave the program."""
+    """Remove passwords from text that is about to leave the program.
+
+    ``secrets`` come from ``DatabaseTarget.secrets()`` or ``secrets_in(url)``; URL and
+    key=value password shapes are masked whatever the secrets.
+    """
     text = _URI_PASSWORD.sub(lambda m: m["head"] + "***" + m["tail"], text)
     text = _KV_PASSWORD.sub(lambda m: m["head"] + "***", text)
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
             quoted = urllib.parse.quote(secret, safe="")

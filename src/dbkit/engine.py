@@ -11,7 +11,12 @@ record of applied migrations (``_yoyo_migration`` / ``_yoyo_log``, kept in schem
 * a session advisory lock, released by the server when its holder dies, instead of
   yoyo's lock row that survives ``kill -9``;
 * ``lock_timeout``/``statement_timeout`` while DDL runs, with retries;
-* a rollback that would drop tables holding rows is refused without ``force``.
+* a rollback that would drop tables or columns holding data is refused without
+  ``force`` (and says which functions, policies and triggers it drops on the way);
+* files that cannot run as one unit (no statement, a COMMIT inside, a statement
+  PostgreSQL refuses in a transaction, a syntax error) are refused before anything runs;
+* a failure names the file and line of the failing statement, also for runtime errors;
+* a read-only target or a standby is refused, and Ctrl-C says what was committed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
 from importlib import resources
@@ -29,25 +34,32 @@ from typing import Any
 import uuid
 
 import psycopg
-import sqlparse
-from psycopg import sql
+from psycopg import errors as pg_errors
+from psycopg import generators, pq, sql
 from yoyo.migrations import get_migration_hash
 
 from dbkit.config import TRACKING_SCHEMA, DatabaseTarget, Settings, mask
+from dbkit import guard
 from dbkit.errors import (
     ChangedSinceApplied,
+    ConnectionLost,
+    DbkitError,
     ConnectionFailed,
     DataLossRefused,
     InputError,
+    Interrupted,
     LockTimeout,
     MigrationFailed,
     PrivilegeMissing,
+    ReadOnlyTarget,
 )
-from dbkit.project import ExpandedSql, Include, Migration, Project, load_project
+from dbkit.project import Include, Migration, Project, load_project
+from dbkit.statements import Statements, check, split
 
 Progress = Callable[[str], None]
 ADVISORY_LOCK_KEY = 0x64626B6974  # "dbkit"
 LOCK_NOT_AVAILABLE = "55P03"
+READ_ONLY_TRANSACTION = "25006"
 
 
 def _quiet(_: str) -> None:
@@ -64,6 +76,7 @@ class Step:
     module: str
     path: str
     sql: str = field(default="", repr=False)
+    drops: tuple[str, ...] = ()  # functions, policies, triggers ... a rollback step dropped
 
 
 @dataclass(frozen=True)
@@ -169,11 +182,25 @@ def _session(settings: Settings, progress: Progress, *, locked: bool, project: P
         conn.execute("set client_connection_check_interval = 1000")
     try:
         if locked:
+            _refuse_read_only(session)
             _acquire_lock(session)
             _ensure_bookkeeping(session)
         yield session
     finally:
         conn.close()  # also releases the advisory lock
+
+
+def _refuse_read_only(session: _Session) -> None:
+    """A standby or a read-only database cannot take a migration: say so, before the lock."""
+    row = session.conn.execute(
+        "select pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')").fetchone()
+    if row and row[0]:
+        raise ReadOnlyTarget(f"target is read-only: {session.target.describe()} is a standby in recovery; "
+                             "run this against the primary — nothing was changed")
+    if row and row[1] == "on":
+        raise ReadOnlyTarget(f"target is read-only: transactions on {session.target.describe()} default to read "
+                             "only (default_transaction_read_only); use a writable database or role — nothing was "
+                             "changed")
 
 
 def _keep_notice(notices: list[str], message: str) -> None:
@@ -184,7 +211,7 @@ def _keep_notice(notices: list[str], message: str) -> None:
 
 
 def _acquire_lock(session: _Session) -> None:
-    deadline = time.monotonic() + session.settings.lock_timeout
+    deadline = time.monotonic() + session.settings.migration_lock_wait
     announced = False
     while True:
         got = session.conn.execute("select pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
@@ -193,7 +220,7 @@ def _acquire_lock(session: _Session) -> None:
         if not announced:
             session.progress("waiting for another dbkit process to finish (advisory lock)")
             announced = True
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline:  # (Ctrl-C here: nothing was changed)
             holder = session.conn.execute(
                 "select pid from pg_locks where locktype = 'advisory' and granted "
                 "and classid = %s and objid = %s limit 1",
@@ -202,7 +229,7 @@ def _acquire_lock(session: _Session) -> None:
             who = f" (held by backend pid {holder[0]})" if holder else ""
             raise LockTimeout(
                 f"another dbkit apply/rollback holds the migration lock{who}; waited "
-                f"{session.settings.lock_timeout:g}s — retry later or raise --lock-timeout"
+                f"{session.settings.migration_lock_wait:g}s — retry later or raise --migration-lock-wait"
             )
         time.sleep(0.2)
 
@@ -300,7 +327,7 @@ def _record_applied(conn: psycopg.Connection[Any], migration: Migration, *, base
         "values (%s, %s, %s)",
         (get_migration_hash(migration.id), migration.id, now),
     )
-    _log(conn, migration, "mark" if baselined else "apply", now)
+    _log(conn, migration.id, "mark" if baselined else "apply", now)
     conn.execute(
         f"""insert into {TRACKING_SCHEMA}.migration_checksum (migration_id, module, checksum, baselined)
             values (%s, %s, %s, %s)
@@ -328,17 +355,17 @@ def _record_rolled_back(conn: psycopg.Connection[Any], migration: Migration) -> 
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     conn.execute(f"delete from {TRACKING_SCHEMA}._yoyo_migration where migration_hash = %s",
                  (get_migration_hash(migration.id),))
-    _log(conn, migration, "rollback", now)
+    _log(conn, migration.id, "rollback", now)
     conn.execute(f"delete from {TRACKING_SCHEMA}.migration_checksum where migration_id = %s", (migration.id,))
     conn.execute(f"delete from {TRACKING_SCHEMA}.file_checksum where owner_migration = %s", (migration.id,))
 
 
-def _log(conn: psycopg.Connection[Any], migration: Migration, operation: str, when: datetime) -> None:
+def _log(conn: psycopg.Connection[Any], migration_id: str, operation: str, when: datetime) -> None:
     conn.execute(
         f"""insert into {TRACKING_SCHEMA}._yoyo_log
             (id, migration_hash, migration_id, operation, username, hostname, created_at_utc)
             values (%s, %s, %s, %s, %s, %s, %s)""",
-        (str(uuid.uuid1()), get_migration_hash(migration.id), migration.id, operation,
+        (str(uuid.uuid1()), get_migration_hash(migration_id), migration_id, operation,
          getpass.getuser(), socket.getfqdn(), when),
     )
 
@@ -346,8 +373,8 @@ def _log(conn: psycopg.Connection[Any], migration: Migration, operation: str, wh
 # ---------------------------------------------------------------- status
 
 
-def status(settings: Settings, *, module: str | None = None) -> Status:
-    project = load_project(settings)
+def status(settings: Settings, *, module: str | None = None, project: Project | None = None) -> Status:
+    project = project or load_project(settings)
     if module is not None:
         project.module(module)
     with _session(settings, _quiet, locked=False, project=project) as session:
@@ -420,30 +447,41 @@ def apply(
                    if m.id in applied and applied[m.id].checksum not in (None, m.checksum)]
         if changed:
             raise ChangedSinceApplied(changed)
-        pending = [m for m in targets if m.id not in applied]
-        steps: list[Step] = [Step("apply", m.id, m.module, m.forward.name, m.expanded().text) for m in pending]
-        will_be_applied = set(applied) | {m.id for m in pending}
         recorded_files = _file_checksums(session.conn)
-        fresh_files = {inc.file.name for m in pending for inc in m.includes}
-        for owner, inc in project.repeatables():
-            if owner.id not in will_be_applied or owner not in targets or inc.file.name in fresh_files:
-                continue
-            if recorded_files.get(inc.file.name) != inc.file.checksum:
-                steps.append(Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text))
+        runs = _apply_plan(session, targets, applied, recorded_files)
+        steps = tuple(step for step, _ in runs)
         if dry_run:
-            return RunResult(database=session.target.describe(), dry_run=True, steps=tuple(steps))
-        by_id = {m.id: m for m in project.plan}
-        for step in steps:
-            if step.action == "apply":
-                migration = by_id[step.target]
-                progress(f"applying {migration.id} ({migration.module})")
-                _run_with_retries(session, partial(_apply_one, session, migration))
-            else:
-                owner, inc = next((o, i) for o, i in project.repeatables() if i.file.name == step.target)
-                progress(f"re-applying changed {inc.file.name}")
-                _run_with_retries(session, partial(_reapply_file, session, owner, inc))
-        return RunResult(database=session.target.describe(), dry_run=False, steps=tuple(steps),
+            return RunResult(database=session.target.describe(), dry_run=True, steps=steps)
+        with _interruptible(session, "apply", applied, recorded_files):
+            for step, run in runs:
+                progress(f"{'applying' if step.action == 'apply' else 're-applying changed'} {step.target}")
+                _run_with_retries(session, run)
+        return RunResult(database=session.target.describe(), dry_run=False, steps=steps,
                          notices=tuple(session.notices))
+
+
+def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict[str, _Applied],
+                recorded_files: dict[str, str]) -> list[tuple[Step, Callable[[], None]]]:
+    """Each step of an apply with what runs it: pending migrations, then changed files.
+
+    Every file is checked (statements.check) before the first step runs."""
+    pending = [m for m in targets if m.id not in applied]
+    runs: list[tuple[Step, Callable[[], None]]] = []
+    for m in pending:
+        forward = check(m.expanded(), transactional=m.transactional, migration_id=m.id)
+        check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
+        runs.append((Step("apply", m.id, m.module, m.forward.name, forward.expanded.text),
+                     partial(_run_and_record, session, m, forward, _record_applied)))
+    will_be_applied = set(applied) | {m.id for m in pending}
+    fresh_files = {inc.file.name for m in pending for inc in m.includes}
+    for owner, inc in session.project.repeatables():
+        if owner.id not in will_be_applied or owner not in targets or inc.file.name in fresh_files:
+            continue
+        if recorded_files.get(inc.file.name) != inc.file.checksum:
+            statements = check(inc.expanded(), transactional=True, migration_id=owner.id)
+            runs.append((Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text),
+                         partial(_reapply_file, session, owner, inc, statements)))
+    return runs
 
 
 def _apply_targets(project: Project, module: str | None, to: str | None) -> tuple[Migration, ...]:
@@ -457,7 +495,7 @@ def _apply_targets(project: Project, module: str | None, to: str | None) -> tupl
 
 
 def _run_with_retries(session: _Session, action: Callable[[], None]) -> None:
-    attempts = session.settings.retries + 1
+    attempts = max(session.settings.retries, 0) + 1  # validated in config; never zero attempts
     for attempt in range(1, attempts + 1):
         try:
             action()
@@ -470,65 +508,135 @@ def _run_with_retries(session: _Session, action: Callable[[], None]) -> None:
             time.sleep(delay)
 
 
+@contextmanager
+def _interruptible(session: _Session, verb: str, applied: dict[str, _Applied],
+                   files: dict[str, str]) -> Iterator[None]:
+    """Turn Ctrl-C and a lost connection into one line saying what was committed before.
+
+    The record in the database is the truth (the interrupt or the lost connection may
+    come while COMMIT is on the wire), so it is read again on a fresh connection once
+    this one — and with it any open transaction — is closed.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        session.conn.close()
+        raise Interrupted(f"interrupted during {verb}: "
+                          f"{_what_was_committed(session, applied, files, 'the interrupt')}") from None
+    except psycopg.OperationalError as exc:
+        session.conn.close()
+        reason = exc.diag.message_primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConnectionLost(f"lost the connection during {verb} ({mask(reason, session.target.secrets())}): "
+                             f"{_what_was_committed(session, applied, files, 'the connection went')}") from None
+
+
+def _what_was_committed(session: _Session, applied: dict[str, _Applied], files: dict[str, str], event: str) -> str:
+    try:
+        with connect(session.target) as conn:
+            now, now_files = _applied(conn), _file_checksums(conn)
+    except (DbkitError, psycopg.Error):
+        return "could not read what was committed — run `dbkit status`"
+    applied_now = [i for i in now if i not in applied]
+    rolled_back = [i for i in applied if i not in now]
+    reapplied = [p for p, c in now_files.items() if files.get(p) not in (None, c)]
+    done = ([f"applied {', '.join(applied_now)}"] if applied_now else []) + \
+           ([f"rolled back {', '.join(rolled_back)}"] if rolled_back else []) + \
+           ([f"re-applied {', '.join(reapplied)}"] if reapplied else [])
+    if not done:
+        return "nothing was changed"
+    return (f"committed before {event}: {'; '.join(done)}; nothing else was changed — "
+            "`dbkit status` shows where it stands")
+
+
+def _lost(exc: BaseException, conn: psycopg.Connection[Any]) -> bool:
+    """The connection itself failed (server gone, backend terminated): not the migration's fault."""
+    error = exc.error if isinstance(exc, _StatementFailed) else exc
+    return isinstance(error, psycopg.OperationalError) and (conn.closed or conn.broken
+                                                            or (error.sqlstate or "").startswith(("08", "57P")))
+
+
 def _set_timeouts(session: _Session) -> None:
     session.conn.execute("select set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-                         (session.settings.ddl_lock_timeout, session.settings.statement_timeout))
+                         (session.settings.ddl_lock_wait, session.settings.statement_timeout))
 
 
-def _apply_one(session: _Session, migration: Migration) -> None:
-    _run_and_record(session, migration, migration.expanded(), _record_applied)
-
-
-def _run_and_record(session: _Session, migration: Migration, expanded: ExpandedSql,
+def _run_and_record(session: _Session, migration: Migration, statements: Statements,
                     record: Callable[[psycopg.Connection[Any], Migration], None]) -> None:
-    """Run one direction of a migration; its effects and its record commit together."""
+    """Run one direction of a migration; its effects and its record commit together.
+
+    Notices count only once the work they speak of is committed.
+    """
     conn = session.conn
-    if not migration.transactional:
-        _run_statements_outside_transaction(session, expanded, migration.id)
-        with conn.transaction():
-            record(conn, migration)
-        return
+    kept = len(session.notices)
     try:
-        with conn.transaction():
-            _set_timeouts(session)
-            _execute(conn, expanded, migration.id)
-            record(conn, migration)
-    except psycopg.Error as exc:
-        raise _migration_failed(exc, expanded, migration.id, session) from None
+        if not migration.transactional:
+            _run_statements_outside_transaction(session, statements, migration.id)
+            with conn.transaction():
+                record(conn, migration)
+            return
+        try:
+            with conn.transaction():
+                _set_timeouts(session)
+                _execute(conn, statements)
+                record(conn, migration)
+        except (_StatementFailed, psycopg.Error) as exc:
+            raise _failure(exc, statements, migration.id, session) from None
+    except BaseException:
+        del session.notices[kept:]
+        raise
 
 
-def _reapply_file(session: _Session, owner: Migration, inc: Include) -> None:
-    expanded = inc.expanded()
+def _reapply_file(session: _Session, owner: Migration, inc: Include, statements: Statements) -> None:
+    kept = len(session.notices)
     try:
         with session.conn.transaction():
             _set_timeouts(session)
-            _execute(session.conn, expanded, owner.id)
+            _execute(session.conn, statements)
             _record_file(session.conn, owner, inc)
-    except psycopg.Error as exc:
-        raise _migration_failed(exc, expanded, owner.id, session) from None
+    except BaseException as exc:
+        del session.notices[kept:]
+        if isinstance(exc, (_StatementFailed, psycopg.Error)):
+            raise _failure(exc, statements, owner.id, session) from None
+        raise
 
 
-def _execute(conn: psycopg.Connection[Any], expanded: ExpandedSql, migration_id: str) -> None:
-    # One simple-protocol query string: PostgreSQL runs the statements in order and
-    # reports an error position into this text, which ExpandedSql maps back to a file.
-    conn.execute(expanded.text.encode("utf-8"), prepare=False)
+class _StatementFailed(Exception):
+    """Statement number ``index`` of a multi-statement query failed with ``error``."""
+
+    def __init__(self, index: int, error: psycopg.Error):
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
 
 
-def _run_statements_outside_transaction(session: _Session, expanded: ExpandedSql, migration_id: str) -> None:
-    offset = 0
-    text = expanded.text
-    for statement in sqlparse.split(text):
-        start = text.index(statement, offset)
-        offset = start + len(statement)
-        if not sqlparse.format(statement, strip_comments=True).strip():
-            continue
+def _execute(conn: psycopg.Connection[Any], statements: Statements) -> None:
+    """Run the whole text as one simple-protocol query: one round trip, the statements in order.
+
+    The server answers each statement with its own result, so the result list says which
+    statement failed (a runtime error has no position to map). psycopg's cursor keeps
+    only the error, so this reads the results the way psycopg itself does (its wait
+    loop, which also cancels the query on Ctrl-C).
+    """
+    data = statements.expanded.text.encode("utf-8")
+    with conn.lock:
+        conn.pgconn.send_query(data)
+        results = conn.wait(generators.fetch_many(conn.pgconn))
+    for index, result in enumerate(results):
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            raise _StatementFailed(index, pg_errors.error_from_result(result, encoding=conn.info.encoding))
+
+
+def _run_statements_outside_transaction(session: _Session, statements: Statements, migration_id: str) -> None:
+    for index, statement in enumerate(statements.items):
         try:
             _set_session_timeouts(session)
-            session.conn.execute(statement.encode("utf-8"), prepare=False)
+            session.conn.execute(statement.text.encode("utf-8"), prepare=False)
         except psycopg.Error as exc:
-            failed = _migration_failed(exc, expanded, migration_id, session, base_offset=start)
+            if _lost(exc, session.conn):
+                raise
+            failed = _migration_failed(exc, statements, index, migration_id, session, base_offset=statement.start)
             raise MigrationFailed(
-                f"{failed.args[0].split(': ', 1)[-1]} (non-transactional migration: the statements "
+                f"{failed.reason} (non-transactional migration: the statements "
                 "before this one stay applied; it is not recorded)",
                 path=failed.path, line=failed.line, sqlstate=failed.sqlstate, migration_id=migration_id,
             ) from None
@@ -536,28 +644,40 @@ def _run_statements_outside_transaction(session: _Session, expanded: ExpandedSql
 
 def _set_session_timeouts(session: _Session) -> None:
     session.conn.execute("select set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
-                         (session.settings.ddl_lock_timeout, session.settings.statement_timeout))
+                         (session.settings.ddl_lock_wait, session.settings.statement_timeout))
 
 
-def _migration_failed(exc: psycopg.Error, expanded: ExpandedSql, migration_id: str, session: _Session,
-                      base_offset: int = 0) -> MigrationFailed:
+def _failure(exc: _StatementFailed | psycopg.Error, statements: Statements, migration_id: str,
+             session: _Session) -> BaseException:
+    """What to raise for a failed run: the driver's error when the connection itself went
+    (``_interruptible`` says what was committed), else MigrationFailed at file and line."""
+    if _lost(exc, session.conn):
+        return exc.error if isinstance(exc, _StatementFailed) else exc
+    if isinstance(exc, _StatementFailed):
+        return _migration_failed(exc.error, statements, exc.index, migration_id, session)
+    return _migration_failed(exc, statements, -1, migration_id, session)
+
+
+def _migration_failed(exc: psycopg.Error, statements: Statements, index: int, migration_id: str,
+                      session: _Session, base_offset: int = 0) -> MigrationFailed:
+    """The server's error as one MigrationFailed at the failing statement's file and line."""
+    if exc.sqlstate == READ_ONLY_TRANSACTION:
+        raise ReadOnlyTarget(f"target is read-only: {session.target.describe()} refused a write; "
+                             f"{migration_id} was rolled back")
     diag = exc.diag
     message = diag.message_primary or str(exc).splitlines()[0]
     if diag.message_detail:
         message += f" ({diag.message_detail})"
     if diag.message_hint:
         message += f" Hint: {diag.message_hint}"
+    if diag.context:
+        message += " (context: " + " / ".join(line.strip() for line in diag.context.splitlines() if line.strip()) + ")"
     if exc.sqlstate == LOCK_NOT_AVAILABLE:
-        message += f" — timed out after lock_timeout={session.settings.ddl_lock_timeout} waiting behind another transaction"
-    line: int | None = None
-    path = expanded.segments[0].source
+        message += (f" — waited --ddl-lock-wait {session.settings.ddl_lock_wait} (lock_timeout) behind another "
+                    "transaction holding the table")
     position = diag.statement_position
-    if position and position.isdigit():
-        char_index = base_offset + int(position) - 1
-        line_in_expanded = expanded.text[:char_index].count("\n") + 1
-        path, line = expanded.locate(line_in_expanded)
-    elif base_offset:
-        path, line = expanded.locate(expanded.text[:base_offset].count("\n") + 1)
+    offset = base_offset + int(position) - 1 if position and position.isdigit() else None
+    path, line = statements.where_failed(index, offset, diag.context)
     return MigrationFailed(mask(message, session.target.secrets()), path=path, line=line,
                            sqlstate=exc.sqlstate, migration_id=migration_id)
 
@@ -576,7 +696,13 @@ def rollback(
     dry_run: bool = False,
     progress: Progress = _quiet,
 ) -> RunResult:
-    """Roll back applied migrations, newest (in dependency order) first."""
+    """Roll back applied migrations, the most recently applied first.
+
+    ``steps``: the last N applied (of ``module``, if given). ``to``: what follows ``to`` in
+    its module, plus (without ``module``) whatever depends on that. ``all_``: everything
+    applied (of ``module``). Applied migrations outside the plan that depend on a victim
+    block the rollback.
+    """
     if sum(x is not None and x is not False for x in (steps, to, all_ or None)) != 1:
         raise InputError("say how far to roll back: exactly one of --steps N, --to ID or --all")
     if steps is not None and steps < 1:
@@ -589,106 +715,121 @@ def rollback(
             raise InputError(f"migration {to!r} is not in module {module}")
     with _session(settings, progress, locked=not dry_run, project=project) as session:
         applied = _applied(session.conn)
-        applied_scope = [m for m in scope if m.id in applied]
-        if to is not None:
-            if to not in applied:
-                raise InputError(f"migration {to!r} is not applied; nothing to roll back to")
-            index = [m.id for m in scope].index(to)
-            victims = [m for m in scope[index + 1:] if m.id in applied]
-        elif steps is not None:
-            victims = applied_scope[-steps:]
-        else:
-            victims = applied_scope
-        victim_ids = {m.id for m in victims}
-        blockers = [m for m in project.dependents(victim_ids) if m.id in applied and m.id not in victim_ids]
-        if blockers:
-            names = ", ".join(f"{m.id} ({m.module})" for m in blockers)
-            raise InputError(f"cannot roll back: applied migrations depend on it: {names}; roll those back first")
-        ordered = list(reversed(victims))
-        plan = tuple(
-            Step("unbaseline", m.id, m.module, m.forward.name) if applied[m.id].baselined
-            else Step("rollback", m.id, m.module, m.rollback.name, m.rollback.text)
-            for m in ordered
-        )
+        victims = _victims(project, scope, applied, module=module, steps=steps, to=to)
+        ordered = _newest_first(victims, applied)
+        plan: list[tuple[Migration, Statements | None]] = []
+        for m in ordered:
+            statements = None if applied[m.id].baselined else check(
+                m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
+            plan.append((m, statements))
+        steps_planned = tuple(_rollback_step(m, applied[m.id].baselined) for m in ordered)
         if dry_run:
-            return RunResult(database=session.target.describe(), dry_run=True, steps=plan)
-        if not force:
-            _probe_data_loss(session, [m for m in ordered if not applied[m.id].baselined])
-        for migration in ordered:
-            if applied[migration.id].baselined:
-                # dbkit never created these objects: forget the record, drop nothing.
-                progress(f"removing the baseline record of {migration.id} ({migration.module})")
-                with session.conn.transaction():
-                    _record_rolled_back(session.conn, migration)
-                continue
-            progress(f"rolling back {migration.id} ({migration.module})")
-            _run_with_retries(session, partial(_rollback_one, session, migration))
-        return RunResult(database=session.target.describe(), dry_run=False, steps=plan,
+            return RunResult(database=session.target.describe(), dry_run=True, steps=steps_planned)
+        done: list[Step] = []
+        with _interruptible(session, "rollback", applied, _file_checksums(session.conn)):
+            drops = _probe(session, [(m, s) for m, s in plan if s is not None], force=force)
+            for (migration, statements), step in zip(plan, steps_planned):
+                if statements is None:
+                    # dbkit never created these objects: forget the record, drop nothing.
+                    progress(f"removing the baseline record of {migration.id} ({migration.module})")
+                    with session.conn.transaction():
+                        _record_rolled_back(session.conn, migration)
+                else:
+                    progress(f"rolling back {migration.id} ({migration.module})")
+                    _run_with_retries(session, partial(_run_and_record, session, migration, statements,
+                                                       _record_rolled_back))
+                done.append(replace(step, drops=drops.get(migration.id, ())))
+        return RunResult(database=session.target.describe(), dry_run=False, steps=tuple(done),
                          notices=tuple(session.notices))
 
 
-_USER_TABLES = """
-    select c.oid::bigint, format('%I.%I', n.nspname, c.relname)
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-     where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema', 'dbkit')
-       and n.nspname not like 'pg_toast%%' and n.nspname not like 'pg_temp%%'
-"""
+def _rollback_step(migration: Migration, baselined: bool) -> Step:
+    if baselined:
+        return Step("unbaseline", migration.id, migration.module, migration.forward.name)
+    return Step("rollback", migration.id, migration.module, migration.rollback.name, migration.rollback.text)
 
 
-def _probe_data_loss(session: _Session, ordered: list[Migration]) -> None:
-    """Run the whole rollback plan in a transaction that is always undone, to refuse
-    before anything changes when any step would drop a table holding rows."""
+def _victims(project: Project, scope: tuple[Migration, ...], applied: dict[str, _Applied], *,
+             module: str | None, steps: int | None, to: str | None) -> list[Migration]:
+    """What a rollback undoes: never more than asked, never leaving a dependent behind."""
+    order = {mid: n for n, mid in enumerate(applied)}
+    applied_scope = sorted((m for m in scope if m.id in applied), key=lambda m: order[m.id])
+    if to is not None:
+        if to not in applied:
+            raise InputError(f"migration {to!r} is not applied; nothing to roll back to")
+        target = project.migration(to)
+        wanted = {m.id for m in project.plan if m.module == target.module and m.number > target.number}
+        if module is None:
+            wanted |= {m.id for m in project.dependents(wanted)}
+        victims = [m for m in applied_scope if m.id in wanted]
+    elif steps is not None:
+        if steps > len(applied_scope):
+            where = f" in module {module}" if module else ""
+            raise InputError(f"--steps {steps} is more than the {len(applied_scope)} applied migration(s){where}; "
+                             "use --all to roll back every one")
+        victims = applied_scope[-steps:]
+    else:
+        victims = applied_scope
+    victim_ids = {m.id for m in victims}
+    blockers = [m for m in project.dependents(victim_ids) if m.id in applied and m.id not in victim_ids]
+    if blockers:
+        names = ", ".join(f"{m.id} ({m.module})" for m in blockers)
+        raise InputError(f"cannot roll back: applied migrations depend on it: {names}; roll those back first")
+    return victims
+
+
+def _newest_first(victims: list[Migration], applied: dict[str, _Applied]) -> list[Migration]:
+    """Most recently applied first, and never a migration before one that depends on it."""
+    order = {mid: n for n, mid in enumerate(applied)}
+    remaining = sorted(victims, key=lambda m: order[m.id], reverse=True)
+    result: list[Migration] = []
+    while remaining:
+        ready = next(m for m in remaining if not any(m.id in d.depends for d in remaining))
+        result.append(ready)
+        remaining.remove(ready)
+    return result
+
+
+def _probe(session: _Session, plan: list[tuple[Migration, Statements]], *, force: bool) -> dict[str, tuple[str, ...]]:
+    """Run the whole rollback plan in a transaction that is always undone, to learn what each
+    step drops; refuse, before anything changes, when data would go and ``force`` is not set.
+
+    Returns the objects each migration's rollback drops. What the probe's statements
+    RAISE NOTICE about is forgotten: that work is undone.
+    """
     conn = session.conn
-    current: Migration | None = None
-    expanded: ExpandedSql | None = None
+    kept = len(session.notices)
+    found: dict[str, guard.Drops] = {}
+    current: tuple[Migration, Statements] | None = None
     try:
         with conn.transaction(force_rollback=True):
             _set_timeouts(session)
-            for current in ordered:
-                if not current.transactional:
+            for current in plan:
+                migration, statements = current
+                if not migration.transactional:
                     continue  # cannot run inside a transaction: not probed (docs/decisions.md)
-                expanded = current.expanded_rollback()
-                _refuse_data_loss(session, current, expanded)
-                _execute(conn, expanded, current.id)
-    except psycopg.Error as exc:
-        assert current is not None and expanded is not None
-        raise _migration_failed(exc, expanded, current.id, session) from None
-
-
-def _rollback_one(session: _Session, migration: Migration) -> None:
-    _run_and_record(session, migration, migration.expanded_rollback(), _record_rolled_back)
-
-
-def _refuse_data_loss(session: _Session, migration: Migration, expanded: ExpandedSql) -> None:
-    """Dry-run the rollback in a savepoint to learn which tables it drops; refuse if any hold rows."""
-    conn = session.conn
-    before = dict(conn.execute(_USER_TABLES).fetchall())
-    with conn.transaction(savepoint_name="dbkit_probe", force_rollback=True):
-        _execute(conn, expanded, migration.id)
-        after = {row[0] for row in conn.execute(_USER_TABLES).fetchall()}
-    dropped = [name for oid, name in before.items() if oid not in after]
-    counts: dict[str, int] = {}
-    for name in dropped:
-        schema, table = _split_qualified(conn, name)
-        row = conn.execute(sql.SQL("select count(*) from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))).fetchone()
-        if row and row[0]:
-            counts[name] = int(row[0])
-    if counts:
-        raise DataLossRefused(migration.id, counts)
-
-
-def _split_qualified(conn: psycopg.Connection[Any], name: str) -> tuple[str, str]:
-    row = conn.execute("select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                       "where c.oid = %s::regclass", (name,)).fetchone()
-    assert row is not None
-    return row[0], row[1]
+                found[migration.id] = guard.probe(conn, partial(_execute, conn, statements))
+                _execute(conn, statements)  # for real (still undone): the next step sees its effect
+    except (_StatementFailed, psycopg.Error) as exc:
+        assert current is not None
+        raise _failure(exc, current[1], current[0].id, session) from None
+    finally:
+        del session.notices[kept:]
+    data = {mid: drops.data for mid, drops in found.items() if drops.data}
+    if data and not force:
+        raise DataLossRefused(data, tuple(o for drops in found.values() for o in drops.objects))
+    return {mid: drops.data + drops.objects for mid, drops in found.items()}
 
 
 # ---------------------------------------------------------------- baseline and repair
 
 
 def baseline(settings: Settings, *, module: str, through: str, progress: Progress = _quiet) -> RunResult:
-    """Record a module's migrations up to ``through`` as applied without running them."""
+    """Record a module's migrations up to ``through`` as applied without running them.
+
+    Refused when an object they create (schema, table, view, sequence, type, function)
+    does not exist: marking it applied would make every later migration fail.
+    """
     project = load_project(settings)
     scope = project.selected(module)
     target = project.migration(through)
@@ -703,19 +844,28 @@ def baseline(settings: Settings, *, module: str, through: str, progress: Progres
             if missing:
                 raise InputError(f"cannot baseline {migration.id}: it depends on {', '.join(missing)}, which is "
                                  "not applied; apply or baseline that first")
-        steps = tuple(Step("baseline", m.id, m.module, m.forward.name) for m in wanted if m.id not in applied)
+        todo = [m for m in wanted if m.id not in applied]
+        absent = guard.missing_objects(session.conn, [(m.id, split(m.expanded(), m.id)) for m in todo])
+        if absent:
+            listed = "; ".join(f"{mid}: {', '.join(objects)}" for mid, objects in absent.items())
+            raise InputError(f"cannot baseline: objects these migrations create do not exist in this database "
+                             f"({listed}); apply them instead, or create the objects first — nothing was changed")
+        steps = tuple(Step("baseline", m.id, m.module, m.forward.name) for m in todo)
         with session.conn.transaction():
-            for step in steps:
-                progress(f"marking {step.target} as applied (baseline)")
-                _record_applied(session.conn, next(m for m in wanted if m.id == step.target), baselined=True)
+            for migration in todo:
+                progress(f"marking {migration.id} as applied (baseline)")
+                _record_applied(session.conn, migration, baselined=True)
         return RunResult(database=session.target.describe(), dry_run=False, steps=steps)
 
 
-def repair(settings: Settings, *, progress: Progress = _quiet) -> RunResult:
-    """Accept deliberate edits: re-record the checksums of applied migrations that changed."""
+def repair(settings: Settings, *, forget: tuple[str, ...] = (), progress: Progress = _quiet) -> RunResult:
+    """Accept deliberate edits (re-record the checksums of applied migrations that changed),
+    or, with ``forget``, clear the records of applied migrations whose files were deleted."""
     project = load_project(settings)
     with _session(settings, progress, locked=True, project=project) as session:
         applied = _applied(session.conn)
+        if forget:
+            return _forget(session, applied, forget)
         changed = [m for m in project.plan if m.id in applied and applied[m.id].checksum not in (None, m.checksum)]
         with session.conn.transaction():
             for migration in changed:
@@ -727,3 +877,23 @@ def repair(settings: Settings, *, progress: Progress = _quiet) -> RunResult:
                 )
         steps = tuple(Step("repair", m.id, m.module, m.forward.name) for m in changed)
         return RunResult(database=session.target.describe(), dry_run=False, steps=steps)
+
+
+def _forget(session: _Session, applied: dict[str, _Applied], ids: tuple[str, ...]) -> RunResult:
+    """Remove the records of orphans: applied migrations with no file in the project."""
+    known = {m.id for m in session.project.plan}
+    for mid in ids:
+        if mid in known:
+            raise InputError(f"{mid} has a file in this project: roll it back instead of forgetting it")
+        if mid not in applied:
+            raise InputError(f"{mid} is not recorded as applied; `dbkit status` lists the orphans")
+    conn = session.conn
+    with conn.transaction():
+        for mid in ids:
+            session.progress(f"forgetting the record of {mid}")
+            conn.execute(f"delete from {TRACKING_SCHEMA}._yoyo_migration where migration_id = %s", (mid,))
+            _log(conn, mid, "unmark", datetime.now(timezone.utc).replace(tzinfo=None))
+            conn.execute(f"delete from {TRACKING_SCHEMA}.migration_checksum where migration_id = %s", (mid,))
+            conn.execute(f"delete from {TRACKING_SCHEMA}.file_checksum where owner_migration = %s", (mid,))
+    steps = tuple(Step("forget", mid, "", "") for mid in ids)
+    return RunResult(database=session.target.describe(), dry_run=False, steps=steps)

@@ -10,6 +10,7 @@ from __future__ import annotations
 EXIT_SUCCESS = 0
 EXIT_FAIL = 1  # a migration or a check failed
 EXIT_ERROR = 2  # usage, configuration or connection problem: nothing was changed
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 class DbkitError(Exception):
@@ -47,20 +48,35 @@ class PrivilegeMissing(DbkitError):
 
 
 class LockTimeout(DbkitError):
-    """Another dbkit process held the migration lock for longer than --lock-timeout."""
+    """Another dbkit process held the migration lock for longer than --migration-lock-wait."""
 
 
 class DataLossRefused(DbkitError):
     """A rollback would drop tables that hold rows and --force was not given."""
 
-    def __init__(self, migration_id: str, row_counts: dict[str, int]):
-        tables = ", ".join(f"{name} ({count} rows)" for name, count in row_counts.items())
+    def __init__(self, data: dict[str, tuple[str, ...]], objects: tuple[str, ...] = ()):
+        lost = "; ".join(f"{mid}: {', '.join(items)}" for mid, items in data.items())
+        also = f"; on the way it would also drop {', '.join(objects)}" if objects else ""
         super().__init__(
-            f"rollback of {migration_id} would drop tables holding data: {tables}; "
-            "nothing was changed — rerun with --force to drop them"
+            f"rollback would drop data: {lost}{also}; nothing was changed — rerun with --force to drop them"
         )
-        self.migration_id = migration_id
-        self.row_counts = row_counts
+        self.data = data
+        self.objects = objects
+
+
+class ReadOnlyTarget(DbkitError):
+    """The target is a standby or read-only: apply, rollback, baseline and repair refuse it."""
+
+
+class ConnectionLost(DbkitError):
+    """The connection went during a run (server restart, terminated backend); the message
+    says what was committed before."""
+
+
+class Interrupted(DbkitError):
+    """Ctrl-C during a run; the message says what was committed before it."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class ChangedSinceApplied(DbkitError):
@@ -92,6 +108,7 @@ class MigrationFailed(DbkitError):
         where = f"{path}:{line}" if line is not None else path
         state = f" [SQLSTATE {sqlstate}]" if sqlstate else ""
         super().__init__(f"{where}: {message}{state}")
+        self.reason = message
         self.path = path
         self.line = line
         self.sqlstate = sqlstate

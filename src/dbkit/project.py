@@ -1,9 +1,14 @@
 """The project on disk: modules, migrations, their rollbacks and included SQL files.
 
-Loading is strict where yoyo is lenient: a ``.sql`` file with a malformed name, a
-migration without its rollback, an unknown header directive, a non-UTF-8 file, a
-duplicate id, a dependency on an unknown id or a cycle are errors naming the file (and
-line), because a file that is silently skipped is a change that silently never runs.
+Loading is strict where yoyo is lenient: a ``.sql`` file with a malformed name or outside
+a module folder, a migration without its rollback, an unknown header directive, a
+non-UTF-8 file, a duplicate id, a dependency on an unknown id or a cycle, an include that
+is never expanded are errors naming the file (and line), because a file that is silently
+skipped is a change that silently never runs.
+
+One loader serves every command: ``load`` returns the project with every problem as a
+``Diagnostic`` (``dbkit lint`` reports them all); ``load_project`` raises the first one
+(``apply``, ``status``, ``verify`` and the rest refuse to run).
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from yoyo.topologicalsort import CycleError, topological_sort
 
 from dbkit.config import Settings
-from dbkit.errors import ConfigError, InputError
+from dbkit.errors import ConfigError, DbkitError, InputError
 
 MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9][a-z0-9_]*)(?P<rollback>\.rollback)?\.sql$")
 KNOWN_DIRECTIVES = ("depends", "transactional", "include")
@@ -161,7 +167,65 @@ class Project:
         return tuple((m, inc) for m in self.plan for inc in m.includes)
 
 
+class Problem(str, Enum):
+    """What a diagnostic is about; ``dbkit lint`` reports each kind under one rule."""
+
+    UNREADABLE = "unreadable"  # not UTF-8
+    ROLLBACK = "rollback"  # a migration without its rollback file
+    HEADER = "header"  # unknown or malformed directive, unknown dependency, dependency cycle
+    INCLUDE = "include"  # include outside sql/, missing, shared, nested, in a rollback, or never included
+    LAYOUT = "layout"  # misnamed or misplaced file, duplicate id or number, folders vs configured modules
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found while loading: the file, the line, what is wrong and what to do."""
+
+    problem: Problem
+    path: str  # project-relative file or folder
+    line: int | None
+    message: str
+    severity: str = "error"  # error | warning
+    config: bool = False  # the configuration and the folders disagree (a ConfigError)
+
+    def exception(self) -> DbkitError:
+        """The exception ``load_project`` raises for this diagnostic."""
+        if self.config:
+            return ConfigError(self.message)
+        return InputError(self.message, path=self.path, line=self.line)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The project as far as it could be loaded, every diagnostic, and every SQL file read.
+
+    With error diagnostics the project is partial: a migration without its rollback has
+    an empty ``rollback`` (not in ``files``), an unreadable file has empty text, and a
+    dependency cycle leaves the plan in folder order.
+    """
+
+    project: Project
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[SourceFile, ...]  # every .sql file read, in discovery order
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+
 def load_project(settings: Settings) -> Project:
+    """The project, or the first loading error as an exception (``ConfigError``/``InputError``)."""
+    result = load(settings)
+    if result.errors:
+        raise result.errors[0].exception()
+    return result.project
+
+
+def load(settings: Settings) -> LoadResult:
+    """Load everything that can be loaded and report every problem as a diagnostic.
+
+    Only a missing migrations directory raises: there is nothing to load at all.
+    """
     migrations_dir = settings.migrations_dir
     if not migrations_dir.is_dir():
         raise ConfigError(
@@ -169,181 +233,262 @@ def load_project(settings: Settings) -> Project:
             f"(config: {settings.config_source}); run dbkit from the project root or set "
             "`migrations` in dbkit.toml"
         )
-    names = _module_names(settings)
-    loaded: list[Module] = []
-    for name in names:
-        loaded.append(_load_module(settings, name, migrations_dir / name))
-    all_migrations = [m for module in loaded for m in module.migrations]
-    _check_unique_ids(all_migrations)
-    _check_dependencies(all_migrations)
-    _check_includes(settings, all_migrations)
-    graph = {m.id: set(m.depends) for m in all_migrations}
-    try:
-        order = list(topological_sort([m.id for m in all_migrations], graph))
-    except CycleError as exc:
-        cycle = ", ".join(exc.args[1]) if len(exc.args) > 1 else str(exc)
-        raise InputError(f"dependency cycle among migrations: {cycle}") from None
-    by_id = {m.id: m for m in all_migrations}
-    return Project(settings=settings, modules=tuple(loaded), plan=tuple(by_id[i] for i in order))
+    return _Loader(settings).run()
 
 
-def _module_names(settings: Settings) -> list[str]:
-    present = sorted(p.name for p in settings.migrations_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    if settings.modules is None:
-        return sorted(present, key=lambda n: (n != "platform", n))
-    missing = [m for m in settings.modules if m not in present]
-    if missing:
-        raise ConfigError(
-            f"module(s) {', '.join(missing)} listed in {settings.config_source} have no folder under {settings.migrations_dir}"
+class _Loader:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.diagnostics: list[Diagnostic] = []
+        self.files: dict[Path, SourceFile] = {}
+
+    def report(self, problem: Problem, path: str, line: int | None, message: str, *, config: bool = False) -> None:
+        self.diagnostics.append(Diagnostic(problem, path, line, message, config=config))
+
+    def read(self, path: Path) -> SourceFile:
+        """Read a file once (by resolved path); a file that is not UTF-8 is reported and empty."""
+        key = path.resolve()
+        if key not in self.files:
+            source, problem = _decode(self.settings, path)
+            if problem is not None:
+                self.diagnostics.append(problem)
+            self.files[key] = source
+        return self.files[key]
+
+    def run(self) -> LoadResult:
+        settings = self.settings
+        names = self._module_names()
+        for stray in sorted(settings.migrations_dir.glob("*.sql")):
+            self.read(stray)
+            self.report(Problem.LAYOUT, settings.relative(stray), None,
+                        "SQL file outside a module folder is never applied; move it to migrations/<module>/ "
+                        "or delete it")
+        loaded = [self._load_module(name, settings.migrations_dir / name) for name in names]
+        all_migrations = [m for module in loaded for m in module.migrations]
+        self._check_unique_ids(all_migrations)
+        self._check_dependencies(all_migrations)
+        self._check_includes(all_migrations)
+        if settings.sql_dir.is_dir():
+            for path in sorted(settings.sql_dir.rglob("*.sql")):
+                self.read(path)
+        plan = self._order(all_migrations)
+        return LoadResult(project=Project(settings=settings, modules=tuple(loaded), plan=plan),
+                          diagnostics=tuple(self.diagnostics), files=tuple(self.files.values()))
+
+    def _module_names(self) -> list[str]:
+        settings = self.settings
+        present = sorted(p.name for p in settings.migrations_dir.iterdir()
+                         if p.is_dir() and not p.name.startswith((".", "_")))
+        if settings.modules is None:
+            return sorted(present, key=lambda n: (n != "platform", n))
+        for name in settings.modules:
+            if name not in present:
+                self.report(Problem.LAYOUT, settings.relative(settings.migrations_dir / name), None,
+                            f"module(s) {name} listed in {settings.config_source} have no folder under "
+                            f"{settings.migrations_dir}", config=True)
+        for name in present:
+            if name not in settings.modules:
+                self.report(Problem.LAYOUT, settings.relative(settings.migrations_dir / name), None,
+                            f"folder(s) {name} under {settings.migrations_dir} are not listed in the modules of "
+                            f"{settings.config_source}", config=True)
+        return [name for name in settings.modules if name in present]
+
+    def _load_module(self, name: str, path: Path) -> Module:
+        settings = self.settings
+        forwards: dict[str, Path] = {}
+        rollbacks: dict[str, Path] = {}
+        for file in sorted(path.iterdir()):
+            if not file.is_file() or not file.name.endswith(".sql"):
+                continue  # README, __init__.py, expectations.toml: not migrations
+            match = MIGRATION_NAME.match(file.name)
+            if not match:
+                self.read(file)
+                self.report(Problem.LAYOUT, settings.relative(file), None,
+                            "not a migration file name; expected NNNN_name.sql or NNNN_name.rollback.sql "
+                            "(lowercase letters, digits, underscores)")
+                continue
+            stem = file.name[: -len(".rollback.sql")] if match["rollback"] else file.name[: -len(".sql")]
+            (rollbacks if match["rollback"] else forwards)[stem] = file
+        for stem in sorted(set(rollbacks) - set(forwards)):
+            self.read(rollbacks[stem])
+            self.report(Problem.LAYOUT, settings.relative(rollbacks[stem]), None,
+                        "rollback file without its migration")
+        migrations: list[Migration] = []
+        numbers: dict[int, str] = {}
+        previous: str | None = None
+        for stem in sorted(forwards):
+            if stem not in rollbacks:
+                self.report(Problem.ROLLBACK, settings.relative(forwards[stem]), None,
+                            f"migration has no rollback file; create {stem}.rollback.sql beside it")
+            number = int(stem[:4])
+            if number in numbers:
+                self.report(Problem.LAYOUT, settings.relative(forwards[stem]), None,
+                            f"two migrations share number {stem[:4]} in module {name}: {numbers[number]} and {stem}")
+            numbers.setdefault(number, stem)
+            migrations.append(self._load_migration(name, stem, forwards[stem], rollbacks.get(stem), previous))
+            previous = stem
+        return Module(name=name, path=path, migrations=tuple(migrations))
+
+    def _load_migration(self, module: str, stem: str, forward_path: Path, rollback_path: Path | None,
+                        previous: str | None) -> Migration:
+        forward = self.read(forward_path)
+        if rollback_path is not None:
+            rollback = self.read(rollback_path)
+        else:  # reported; an empty stand-in keeps the rest of the migration checkable
+            missing = forward_path.with_name(f"{stem}.rollback.sql")
+            rollback = SourceFile(path=missing, name=self.settings.relative(missing), text="", checksum=checksum(b""))
+        directives = self._header_directives(forward)
+        if rollback_path is not None:
+            self._header_directives(rollback)  # a rollback's header is held to the same rules
+            for line, raw in _include_lines(rollback):
+                self.report(Problem.INCLUDE, rollback.name, line,
+                            f"include {raw} in a rollback is never expanded; drop the included objects explicitly")
+        depends: list[str] = [previous] if previous else []
+        transactional = True
+        for key, value, line in directives:
+            if key == "depends":
+                depends.extend(d for d in value.split() if d not in depends)
+            elif key == "transactional":
+                if value.lower() not in {"true", "false"}:
+                    self.report(Problem.HEADER, forward.name, line, f"transactional must be true or false, not {value!r}")
+                else:
+                    transactional = value.lower() == "true"
+        return Migration(
+            id=stem,
+            module=module,
+            number=int(stem[:4]),
+            forward=forward,
+            rollback=rollback,
+            depends=tuple(depends),
+            transactional=transactional,
+            includes=tuple(self._includes(forward)),
         )
-    unlisted = [m for m in present if m not in settings.modules]
-    if unlisted:
-        raise ConfigError(
-            f"folder(s) {', '.join(unlisted)} under {settings.migrations_dir} are not listed in the modules of {settings.config_source}"
-        )
-    return list(settings.modules)
 
+    def _header_directives(self, source: SourceFile) -> list[tuple[str, str, int]]:
+        """Directives from the leading comment block; unknown lowercase keys are reported."""
+        found: list[tuple[str, str, int]] = []
+        for number, raw in enumerate(source.text.splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            if not line.startswith("--"):
+                break
+            match = _DIRECTIVE.match(line)
+            if not match:
+                continue
+            key = match["key"]
+            if key.lower() in KNOWN_DIRECTIVES and key != key.lower():
+                self.report(Problem.HEADER, source.name, number, f"directive {key!r} must be lowercase: -- {key.lower()}:")
+            elif key == key.lower() and key not in KNOWN_DIRECTIVES:
+                hint = ("; an allow marker is written `-- dbkit-allow DBKnnn <reason>`" if key == "dbkit"
+                        else " (prose keys start with a capital letter)")
+                self.report(Problem.HEADER, source.name, number,
+                            f"unknown header directive {key!r}; known directives: {', '.join(KNOWN_DIRECTIVES)}{hint}")
+            elif key in KNOWN_DIRECTIVES and key != "include":
+                found.append((key, match["value"], number))
+        return found
 
-def _load_module(settings: Settings, name: str, path: Path) -> Module:
-    forwards: dict[str, Path] = {}
-    rollbacks: dict[str, Path] = {}
-    for file in sorted(path.iterdir()):
-        if not file.is_file() or not file.name.endswith(".sql"):
-            continue  # README, __init__.py, expectations.toml: not migrations
-        match = MIGRATION_NAME.match(file.name)
-        if not match:
-            raise InputError(
-                "not a migration file name; expected NNNN_name.sql or NNNN_name.rollback.sql "
-                "(lowercase letters, digits, underscores)",
-                path=settings.relative(file),
-            )
-        stem = file.name[: -len(".rollback.sql")] if match["rollback"] else file.name[: -len(".sql")]
-        (rollbacks if match["rollback"] else forwards)[stem] = file
-    for stem in sorted(set(rollbacks) - set(forwards)):
-        raise InputError("rollback file without its migration", path=settings.relative(rollbacks[stem]))
-    migrations: list[Migration] = []
-    numbers: dict[int, str] = {}
-    previous: str | None = None
-    for stem in sorted(forwards):
-        if stem not in rollbacks:
-            raise InputError(
-                f"migration has no rollback file; create {stem}.rollback.sql beside it",
-                path=settings.relative(forwards[stem]),
-            )
-        number = int(stem[:4])
-        if number in numbers:
-            raise InputError(
-                f"two migrations share number {stem[:4]} in module {name}: {numbers[number]} and {stem}",
-                path=settings.relative(forwards[stem]),
-            )
-        numbers[number] = stem
-        migration = _load_migration(settings, name, stem, forwards[stem], rollbacks[stem], previous)
-        migrations.append(migration)
-        previous = stem
-    return Module(name=name, path=path, migrations=tuple(migrations))
+    def _includes(self, forward: SourceFile) -> list[Include]:
+        settings = self.settings
+        includes: list[Include] = []
+        sql_root = settings.sql_dir.resolve()
+        for number, raw in _include_lines(forward):
+            given = settings.root / raw  # named as written, so a symlinked sql/ keeps its names
+            target = given.resolve()
+            if not target.is_relative_to(sql_root):
+                self.report(Problem.INCLUDE, forward.name, number,
+                            f"include {raw!r} is outside {settings.relative(settings.sql_dir)}/")
+            elif not target.is_file():
+                self.report(Problem.INCLUDE, forward.name, number, f"included file {raw!r} does not exist")
+            else:
+                included = self.read(given)
+                for nested_line, nested in _include_lines(included):
+                    self.report(Problem.INCLUDE, included.name, nested_line,
+                                f"nested include {nested} is never expanded; include it from the migration instead")
+                includes.append(Include(file=included, line=number))
+        return includes
+
+    def _check_unique_ids(self, migrations: list[Migration]) -> None:
+        seen: dict[str, Migration] = {}
+        for migration in migrations:
+            if migration.id in seen:
+                self.report(Problem.LAYOUT, migration.forward.name, None,
+                            f"duplicate migration id {migration.id!r} (also in module {seen[migration.id].module}); "
+                            "ids are unique across modules")
+            seen.setdefault(migration.id, migration)
+
+    def _check_dependencies(self, migrations: list[Migration]) -> None:
+        ids = {m.id for m in migrations}
+        for migration in migrations:
+            for dep in migration.depends:
+                if dep not in ids:
+                    line = _directive_line(migration.forward, "depends")
+                    self.report(Problem.HEADER, migration.forward.name, line,
+                                f"depends on unknown migration id {dep!r}")
+
+    def _check_includes(self, migrations: list[Migration]) -> None:
+        settings = self.settings
+        owners: dict[Path, str] = {}
+        for migration in migrations:
+            for inc in migration.includes:
+                real = inc.file.path.resolve()
+                if real in owners:
+                    self.report(Problem.INCLUDE, migration.forward.name, inc.line,
+                                f"{inc.file.name} is included by both {owners[real]} and {migration.id}; "
+                                "a function or policy file belongs to exactly one migration")
+                owners.setdefault(real, migration.id)
+        owned = set(owners)
+        for sub in REPEATABLE_DIRS:
+            folder = settings.sql_dir / sub
+            if not folder.is_dir():
+                continue
+            for file in sorted(folder.glob("*.sql")):
+                if file.resolve() not in owned:
+                    self.read(file)
+                    self.report(Problem.INCLUDE, settings.relative(file), None,
+                                "not included by any migration; add `-- include: "
+                                f"{settings.relative(file)}` to the migration that introduces it")
+
+    def _order(self, migrations: list[Migration]) -> tuple[Migration, ...]:
+        ids = {m.id for m in migrations}
+        graph = {m.id: {d for d in m.depends if d in ids} for m in migrations}
+        try:
+            order = list(topological_sort([m.id for m in migrations], graph))
+        except CycleError as exc:
+            members = list(exc.args[1]) if len(exc.args) > 1 else []
+            first = next((m for m in migrations if m.id in members), migrations[0])
+            cycle = ", ".join(members) if members else str(exc)
+            self.report(Problem.HEADER, first.forward.name, _directive_line(first.forward, "depends"),
+                        f"dependency cycle among migrations: {cycle}")
+            return tuple(migrations)
+        by_id = {m.id: m for m in migrations}
+        return tuple(by_id[i] for i in order)
 
 
 def read_source(settings: Settings, path: Path) -> SourceFile:
+    source, problem = _decode(settings, path)
+    if problem is not None:
+        raise problem.exception()
+    return source
+
+
+def _decode(settings: Settings, path: Path) -> tuple[SourceFile, Diagnostic | None]:
     name = settings.relative(path)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError("file is not valid UTF-8; save it as UTF-8", path=name, line=line) from None
-    return SourceFile(path=path, name=name, text=text, checksum=checksum(data))
+        problem = Diagnostic(Problem.UNREADABLE, name, line, "file is not valid UTF-8; save it as UTF-8")
+        return SourceFile(path=path, name=name, text="", checksum=checksum(data)), problem
+    # An editor's UTF-8 byte order mark is not SQL; the checksum stays that of the bytes on disk.
+    return SourceFile(path=path, name=name, text=text.removeprefix("\ufeff"), checksum=checksum(data)), None
 
 
-def _load_migration(
-    settings: Settings, module: str, stem: str, forward_path: Path, rollback_path: Path, previous: str | None
-) -> Migration:
-    forward = read_source(settings, forward_path)
-    rollback = read_source(settings, rollback_path)
-    directives = _header_directives(forward)
-    _header_directives(rollback)  # a rollback's header is held to the same rules
-    depends: list[str] = [previous] if previous else []
-    transactional = True
-    for key, value, line in directives:
-        if key == "depends":
-            depends.extend(d for d in value.split() if d not in depends)
-        elif key == "transactional":
-            if value.lower() not in {"true", "false"}:
-                raise InputError(f"transactional must be true or false, not {value!r}", path=forward.name, line=line)
-            transactional = value.lower() == "true"
-    includes = tuple(_includes(settings, forward))
-    return Migration(
-        id=stem,
-        module=module,
-        number=int(stem[:4]),
-        forward=forward,
-        rollback=rollback,
-        depends=tuple(depends),
-        transactional=transactional,
-        includes=includes,
-    )
-
-
-def _header_directives(source: SourceFile) -> list[tuple[str, str, int]]:
-    """Directives from the leading comment block; unknown lowercase keys are errors."""
-    found: list[tuple[str, str, int]] = []
-    for number, raw in enumerate(source.text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        if not line.startswith("--"):
-            break
-        match = _DIRECTIVE.match(line)
-        if not match:
-            continue
-        key = match["key"]
-        if key.lower() in KNOWN_DIRECTIVES and key != key.lower():
-            raise InputError(f"directive {key!r} must be lowercase: -- {key.lower()}:", path=source.name, line=number)
-        if key == key.lower() and key not in KNOWN_DIRECTIVES:
-            raise InputError(
-                f"unknown header directive {key!r}; known directives: {', '.join(KNOWN_DIRECTIVES)} "
-                "(prose keys start with a capital letter)",
-                path=source.name,
-                line=number,
-            )
-        if key in KNOWN_DIRECTIVES and key != "include":
-            found.append((key, match["value"], number))
-    return found
-
-
-def _includes(settings: Settings, forward: SourceFile) -> list[Include]:
-    includes: list[Include] = []
-    for number, raw in enumerate(forward.text.splitlines(), start=1):
-        match = _INCLUDE.match(raw)
-        if not match:
-            continue
-        target = (settings.root / match["path"]).resolve()
-        sql_root = settings.sql_dir.resolve()
-        if not target.is_relative_to(sql_root):
-            raise InputError(f"include {match['path']!r} is outside {settings.relative(settings.sql_dir)}/", path=forward.name, line=number)
-        if not target.is_file():
-            raise InputError(f"included file {match['path']!r} does not exist", path=forward.name, line=number)
-        includes.append(Include(file=read_source(settings, target), line=number))
-    return includes
-
-
-def _check_unique_ids(migrations: list[Migration]) -> None:
-    seen: dict[str, Migration] = {}
-    for migration in migrations:
-        if migration.id in seen:
-            raise InputError(
-                f"duplicate migration id {migration.id!r} (also in module {seen[migration.id].module}); ids are unique across modules",
-                path=migration.forward.name,
-            )
-        seen[migration.id] = migration
-
-
-def _check_dependencies(migrations: list[Migration]) -> None:
-    ids = {m.id for m in migrations}
-    for migration in migrations:
-        for dep in migration.depends:
-            if dep not in ids:
-                line = _directive_line(migration.forward, "depends")
-                raise InputError(f"depends on unknown migration id {dep!r}", path=migration.forward.name, line=line)
+def _include_lines(source: SourceFile) -> list[tuple[int, str]]:
+    """(line, path) of every ``-- include:`` directive in a file."""
+    return [(number, match["path"]) for number, raw in enumerate(source.text.splitlines(), start=1)
+            if (match := _INCLUDE.match(raw))]
 
 
 def _directive_line(source: SourceFile, key: str) -> int | None:
@@ -351,31 +496,6 @@ def _directive_line(source: SourceFile, key: str) -> int | None:
         if re.match(rf"^\s*--\s*{key}\s*:", raw):
             return number
     return None
-
-
-def _check_includes(settings: Settings, migrations: list[Migration]) -> None:
-    owners: dict[Path, str] = {}
-    for migration in migrations:
-        for inc in migration.includes:
-            if inc.file.path in owners:
-                raise InputError(
-                    f"{inc.file.name} is included by both {owners[inc.file.path]} and {migration.id}; "
-                    "a function or policy file belongs to exactly one migration",
-                    path=migration.forward.name,
-                    line=inc.line,
-                )
-            owners[inc.file.path] = migration.id
-    for sub in REPEATABLE_DIRS:
-        folder = settings.sql_dir / sub
-        if not folder.is_dir():
-            continue
-        for file in sorted(folder.glob("*.sql")):
-            if file.resolve() not in owners:
-                raise InputError(
-                    "not included by any migration; add `-- include: "
-                    f"{settings.relative(file)}` to the migration that introduces it",
-                    path=settings.relative(file),
-                )
 
 
 def _expand(source: SourceFile, includes: tuple[Include, ...]) -> ExpandedSql:

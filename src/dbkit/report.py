@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from dbkit.config import mask
-from dbkit.expectations import COMMANDS, IDENTITIES
+from dbkit.checkfiles import IDENTITIES, cell_order
 from dbkit.verify import IDENTITY_LABELS, OWNER_UUID, STRANGER_UUID, Check, VerifyReport
 
 JSON_SCHEMA_VERSION = 1
@@ -37,6 +37,11 @@ def rls_matrix(report: VerifyReport) -> dict[str, dict[str, dict[str, Check]]]:
     return matrix
 
 
+def matrix_columns(rows: dict[str, dict[str, Check]]) -> list[str]:
+    """The cells a table's matrix has (select … delete, move, reference[.name]), in order."""
+    return sorted({cell for cells in rows.values() for cell in cells}, key=cell_order)
+
+
 def summary(report: VerifyReport) -> dict[str, object]:
     counts = report.counts()
     return {
@@ -48,6 +53,7 @@ def summary(report: VerifyReport) -> dict[str, object]:
         "duration_ms": report.duration_ms,
         "modules": list(report.modules),
         "catalog_only": report.catalog_only,
+        "writes": report.writes,
         "migration_status": report.migration_status,
         "counts": counts,
     }
@@ -80,7 +86,7 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
     lines = [
         f"dbkit verify {report.dbkit_version} — {report.database} (PostgreSQL {report.server_version})",
         f"started {report.started_at}, {report.duration_ms:.0f} ms; migrations: {report.migration_status}"
-        + ("; catalog only" if report.catalog_only else ""),
+        + ("; read-only" if report.catalog_only else "; with writes (rolled back)"),
         "",
     ]
     listed = [c for c in ordered(report.checks) if c.status != "pass"]
@@ -103,13 +109,15 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
     if matrix:
         lines += ["", "RLS access matrix (expected/actual: A = allowed, D = denied, E = error, - = not run)"]
         for table, rows in matrix.items():
+            columns = matrix_columns(rows)
+            width = max([9] + [len(c) + 2 for c in columns])
             lines.append(f"  {table}")
-            lines.append(f"    {'':<26}" + "".join(f"{cmd.upper():<9}" for cmd in COMMANDS))
+            lines.append(f"    {'':<26}" + "".join(f"{cmd.upper():<{width}}" for cmd in columns))
             for identity in IDENTITIES:
                 cells = []
-                for cmd in COMMANDS:
+                for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
-                    cells.append(paint(check.status, f"{_cell_short(check):<9}") if check else f"{'':<9}")
+                    cells.append(paint(check.status, f"{_cell_short(check):<{width}}") if check else f"{'':<{width}}")
                 lines.append(f"    {IDENTITY_LABELS[identity]:<26}" + "".join(cells))
     lines += [
         "",
@@ -226,7 +234,7 @@ def render_markdown(report: VerifyReport) -> str:
         f"| dbkit | {report.dbkit_version} |",
         f"| Time | {report.started_at} ({report.duration_ms:.0f} ms) |",
         f"| Migrations | {_md(report.migration_status)} |",
-        f"| Mode | {'catalog only (no behaviour, RLS or plan checks)' if report.catalog_only else 'full (writes rolled back)'} |",
+        f"| Mode | {'read-only (checks that write were skipped)' if report.catalog_only else 'with writes (rolled back)'} |",
         f"| Checks | {counts['fail']} failed, {counts['warn']} warnings, {counts['pass']} passed, "
         f"{counts['skipped']} skipped ({counts['total']}) |",
         "",
@@ -253,11 +261,12 @@ def render_markdown(report: VerifyReport) -> str:
         out += ["## RLS access matrix", "",
                 f"Owner user `{OWNER_UUID}`, stranger `{STRANGER_UUID}`. Cells: actual (✗ = differs from expected).", ""]
         for table, rows in matrix.items():
-            out += [f"### {table}", "", "| Identity | " + " | ".join(c.upper() for c in COMMANDS) + " |",
-                    "|---" * (len(COMMANDS) + 1) + "|"]
+            columns = matrix_columns(rows)
+            out += [f"### {table}", "", "| Identity | " + " | ".join(c.upper() for c in columns) + " |",
+                    "|---" * (len(columns) + 1) + "|"]
             for identity in IDENTITIES:
                 cells = []
-                for cmd in COMMANDS:
+                for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
                     cells.append("" if check is None else _cell_word(check))
                 out.append(f"| {IDENTITY_LABELS[identity]} | " + " | ".join(cells) + " |")
@@ -316,7 +325,7 @@ def render_html(report: VerifyReport) -> str:
         f"<tr><th>Time</th><td>{_e(report.started_at)} ({report.duration_ms:.0f} ms)</td></tr>",
         f"<tr><th>Migrations</th><td>{_e(report.migration_status)}</td></tr>",
         "<tr><th>Mode</th><td>"
-        + ("catalog only: behaviour, RLS matrix, plan and file checks were not run" if report.catalog_only
+        + ("read-only: checks that write (behaviour with setup, RLS matrix) were not run" if report.catalog_only
            else "full: behaviour, RLS matrix and plan checks ran in transactions that were rolled back")
         + "</td></tr>",
         '<tr><th>Checks</th><td class="counts">'
@@ -347,11 +356,12 @@ def render_html(report: VerifyReport) -> str:
                      f"<code>{STRANGER_UUID}</code>. Each cell ran for real in a savepoint that was rolled back. "
                      "Red cells differ from the expectation.</p>")
         for table, rows in matrix.items():
+            columns = matrix_columns(rows)
             parts.append(f'<h3>{_e(table)}</h3><table class="matrix"><tr><th>Identity</th>'
-                         + "".join(f"<th>{c.upper()}</th>" for c in COMMANDS) + "</tr>")
+                         + "".join(f"<th>{_e(c.upper())}</th>" for c in columns) + "</tr>")
             for identity in IDENTITIES:
                 parts.append(f"<tr><th>{_e(IDENTITY_LABELS[identity])}</th>")
-                for cmd in COMMANDS:
+                for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
                     if check is None:
                         parts.append("<td></td>")
@@ -365,7 +375,7 @@ def render_html(report: VerifyReport) -> str:
                 parts.append("</tr>")
             parts.append("</table>")
     else:
-        parts.append("<p>No access matrix was run" + (" (catalog only)." if report.catalog_only else ".") + "</p>")
+        parts.append("<p>No access matrix was run" + (" (read-only: run with --with-writes)." if report.catalog_only else ".") + "</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -10,7 +10,16 @@ import click
 
 from dbkit import ci as ci_core
 
-from dbkit.cli.options import build_settings, echo_json, format_option, progress_printer, project_options, to_jsonable
+from dbkit.cli.options import (
+    build_settings,
+    check_output_path,
+    echo_json,
+    format_option,
+    progress_printer,
+    project_options,
+    to_jsonable,
+    write_output,
+)
 from dbkit.config import Settings
 from dbkit.errors import ChecksFailed
 
@@ -40,13 +49,14 @@ def ci(config_file: Path | None, fmt: str, output: Path | None, roundtrip: bool)
     from dbkit import report as report_mod
 
     settings = build_settings(None, config_file, need_database=False)
+    if output is not None:
+        check_output_path(output)
     check: Callable[[Settings], tuple[bool, str]] | None = None
     if roundtrip:
         from dbkit.roundtrip import ci_roundtrip as check
     result = ci_core.run_ci(settings, roundtrip=check, progress=progress_printer())
     if output is not None and result.report is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report_mod.render(result.report, _format_for(output, fmt)), encoding="utf-8")
+        write_output(output, report_mod.render(result.report, _format_for(output, fmt)))
         click.echo(f"wrote {output}", err=True)
     if fmt == "json":
         echo_json({"command": "ci", "ok": result.ok, "server": result.server,

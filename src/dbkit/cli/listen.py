@@ -7,19 +7,20 @@ from pathlib import Path
 
 import click
 
-from dbkit.cli.options import build_settings, database_options
+from dbkit.cli.options import build_settings, database_options, ignored_option
 from dbkit.errors import ChecksFailed
 from dbkit.listen import DEFAULT_CHANNEL, notifications
 
 
 @click.command()
 @database_options
+@ignored_option("--lock-timeout")
 @click.argument("channel", default=DEFAULT_CHANNEL)
 @click.option("--count", type=click.IntRange(min=1), default=None, hidden=True,
               help="Stop after N notifications (for tests and scripts).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, hidden=True,
               help="Give up after this many seconds; with --count, exit 1 if fewer arrived.")
-def listen(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
+def listen(database_url: str | None, config_file: Path | None,
            channel: str, count: int | None, timeout: float | None) -> None:
     """Print each NOTIFY on CHANNEL (default automation_trigger) as a JSON line, until Ctrl-C.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -10,9 +12,8 @@ import click
 import psycopg
 
 from dbkit import __version__
-from dbkit.cli.options import SECRETS
-from dbkit.config import mask
-from dbkit.errors import EXIT_ERROR, EXIT_FAIL, DbkitError
+from dbkit.config import mask, secrets_in
+from dbkit.errors import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, DbkitError
 
 
 class DbkitGroup(click.Group):
@@ -34,7 +35,7 @@ class DbkitGroup(click.Group):
 
 def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
          complete_var: str | None, **extra: Any) -> int:
-    SECRETS.clear()
+    secrets = _secrets(list(sys.argv[1:] if args is None else args))
     try:
         result = click.Group.main(group, args, prog_name, complete_var, standalone_mode=False, **extra)
         return result if isinstance(result, int) else 0
@@ -42,31 +43,48 @@ def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
         return exc.exit_code
     except click.UsageError as exc:
         hint = f" (see `dbkit {exc.ctx.info_name} --help`)" if exc.ctx and exc.ctx.info_name != "dbkit" else " (see `dbkit --help`)"
-        _fail(f"{exc.format_message()}{hint}")
+        _fail(f"{exc.format_message()}{hint}", secrets)
         return EXIT_ERROR
     except click.ClickException as exc:
-        _fail(exc.format_message())
+        _fail(exc.format_message(), secrets)
         return exc.exit_code
-    except click.Abort:
-        _fail("aborted")
-        return EXIT_FAIL
+    except (click.Abort, KeyboardInterrupt):
+        # Ctrl-C outside a migration run (which reports what it committed itself).
+        _fail("interrupted; no migration was running", secrets)
+        return EXIT_INTERRUPTED
     except DbkitError as exc:
-        _fail(str(exc))
+        _fail(str(exc), secrets)
         return exc.exit_code
     except psycopg.OperationalError as exc:
-        _fail(f"lost the database connection: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        _fail(f"lost the database connection: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+              secrets)
         return EXIT_ERROR
     except psycopg.Error as exc:
-        _fail(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        _fail(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", secrets)
         return EXIT_FAIL
-    except KeyboardInterrupt:
-        _fail("interrupted")
-        return 130
 
 
-def _fail(message: str) -> None:
+# psycopg logs "error ignored in rollback" when the server is gone; the one error line
+# says what happened, so its log records must not reach stderr as a second line.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
+logging.getLogger("psycopg").propagate = False
+
+
+def _secrets(args: list[str]) -> tuple[str, ...]:
+    """Passwords of every database URL this invocation was given (option or environment)."""
+    urls = [os.environ.get("DATABASE_URL")]
+    for i, arg in enumerate(args):
+        # --database-url everywhere; lint's --database URL too (its URL is optional).
+        if arg in ("--database-url", "--database") and i + 1 < len(args) and not args[i + 1].startswith("-"):
+            urls.append(args[i + 1])
+        elif arg.startswith(("--database-url=", "--database=")):
+            urls.append(arg.split("=", 1)[1])
+    return tuple(secret for url in urls for secret in secrets_in(url))
+
+
+def _fail(message: str, secrets: tuple[str, ...]) -> None:
     one_line = " ".join(message.split())
-    click.echo(f"error: {mask(one_line, tuple(SECRETS))}", err=True)
+    click.echo(f"error: {mask(one_line, secrets)}", err=True)
 
 
 @click.group(cls=DbkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,11 +100,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dbkit.cli import ci, lint, listen, migrate, verify
+    from dbkit.cli import ci, lint, listen, migrate, snapshot, verify
 
     for command in (
         migrate.apply, migrate.rollback, migrate.status, migrate.baseline, migrate.repair, migrate.new,
-        verify.verify, lint.lint, ci.ci, listen.listen,
+        verify.verify, snapshot.snapshot, lint.lint, ci.ci, listen.listen,
     ):
         cli.add_command(command)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
@@ -14,22 +12,20 @@ from dbkit.cli.options import (
     database_options,
     echo_json,
     format_option,
+    ignored_option,
+    json_errors,
     progress_printer,
     project_options,
+    setting_options,
     to_jsonable,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 MODULE_HELP = "Only this module (and the migrations it depends on)."
 
 
-def timeout_options(func: F) -> F:
-    """PostgreSQL lock_timeout / statement_timeout while a migration's DDL runs."""
-    func = click.option("--statement-timeout", default=None, metavar="DURATION",
-                        help="statement_timeout while migrations run, e.g. 5min (default 0: off).")(func)
-    return click.option("--ddl-lock-timeout", default=None, metavar="DURATION",
-                        help="lock_timeout while migrations run, e.g. 5s (default 5s): fail fast behind a long "
-                             "transaction instead of queueing every query behind the migration.")(func)
+#: apply and rollback run DDL: every wait applies; baseline and repair only take the migration lock.
+run_options = setting_options("migration_lock_wait", "ddl_lock_wait", "statement_timeout", "retries")
+lock_options = setting_options("migration_lock_wait")
 
 
 def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: bool) -> None:
@@ -38,7 +34,10 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
         return
     for step in result.steps:
         action = verb if step.action != "unbaseline" else "forgot the baseline of"
-        click.echo(f"{action if not result.dry_run else 'would ' + step.action} {step.target} ({step.module})")
+        where = f" ({step.module})" if step.module else ""
+        click.echo(f"{action if not result.dry_run else 'would ' + step.action} {step.target}{where}")
+        if step.drops:
+            click.echo(f"  dropped {', '.join(step.drops)}")
         if show_sql and step.sql:
             click.echo(f"-- {step.path}\n{step.sql.rstrip()}\n")
     for notice in result.notices:
@@ -50,23 +49,20 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
 @click.option("--module", default=None, help=MODULE_HELP)
 @click.option("--to", "to", default=None, metavar="ID", help="Apply up to and including this migration id.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
-@click.option("--retries", type=click.IntRange(min=0), default=None,
-              help="Retry a migration that timed out waiting for a lock, with backoff.")
-@timeout_options
+@run_options
 @format_option("text", "json")
-def apply(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
-          module: str | None, to: str | None, dry_run: bool, retries: int | None,
-          ddl_lock_timeout: str | None, statement_timeout: str | None, fmt: str) -> None:
+@json_errors("apply")
+def apply(database_url: str | None, config_file: Path | None,
+          module: str | None, to: str | None, dry_run: bool, fmt: str) -> None:
     """Apply pending migrations, then re-apply changed function/policy files.
 
     \b
     Example:  DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
     """
-    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries,
-                              ddl_lock_timeout=ddl_lock_timeout, statement_timeout=statement_timeout)
+    settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
-        echo_json({"command": "apply", **to_jsonable(result)})
+        echo_json({"command": "apply", "ok": True, **to_jsonable(result)})
         return
     _echo_steps(result, "applied", "nothing to apply: the database is up to date", show_sql=dry_run)
 
@@ -79,24 +75,21 @@ def apply(database_url: str | None, config_file: Path | None, lock_timeout: floa
 @click.option("--all", "all_", is_flag=True, help="Roll back every applied migration (of --module, if given).")
 @click.option("--force", is_flag=True, help="Also drop tables that hold rows (the data is lost).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
-@click.option("--retries", type=click.IntRange(min=0), default=None,
-              help="Retry a rollback that timed out waiting for a lock, with backoff.")
-@timeout_options
+@run_options
 @format_option("text", "json")
-def rollback(database_url: str | None, config_file: Path | None, lock_timeout: float | None, module: str | None,
-             steps: int | None, to: str | None, all_: bool, force: bool, dry_run: bool, retries: int | None,
-             ddl_lock_timeout: str | None, statement_timeout: str | None, fmt: str) -> None:
+@json_errors("rollback")
+def rollback(database_url: str | None, config_file: Path | None, module: str | None,
+             steps: int | None, to: str | None, all_: bool, force: bool, dry_run: bool, fmt: str) -> None:
     """Roll back applied migrations, newest first.
 
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
-    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout, retries=retries,
-                              ddl_lock_timeout=ddl_lock_timeout, statement_timeout=statement_timeout)
+    settings = build_settings(database_url, config_file)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
-        echo_json({"command": "rollback", **to_jsonable(result)})
+        echo_json({"command": "rollback", "ok": True, **to_jsonable(result)})
         return
     _echo_steps(result, "rolled back", "nothing to roll back", show_sql=dry_run)
 
@@ -104,9 +97,10 @@ def rollback(database_url: str | None, config_file: Path | None, lock_timeout: f
 @click.command()
 @database_options
 @click.option("--module", default=None, help="Only this module.")
+@ignored_option("--lock-timeout")
 @format_option("text", "json")
-def status(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
-           module: str | None, fmt: str) -> None:
+@json_errors("status")
+def status(database_url: str | None, config_file: Path | None, module: str | None, fmt: str) -> None:
     """Show applied, pending and changed-since-applied migrations and files per module.
 
     \b
@@ -120,7 +114,7 @@ def status(database_url: str | None, config_file: Path | None, lock_timeout: flo
             data["pending"] = [m.id for m in mod.migrations if m.state == "pending"]
             data["changed"] = [m.id for m in mod.migrations if m.state == "changed"]
             data["changed_files"] = [f.path for f in mod.files if f.state == "changed"]
-        echo_json({"command": "status", **payload})
+        echo_json({"command": "status", "ok": True, **payload})
         return
     click.echo(f"database {result.database}")
     for mod in result.modules:
@@ -139,15 +133,16 @@ def status(database_url: str | None, config_file: Path | None, lock_timeout: flo
         for job, schedule, command in result.cron_jobs:
             click.echo(f"  {schedule:<12} {job}: {command}")
     for unknown in result.unknown_applied:
-        click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project")
+        click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project; "
+                   f"restore its files, or clear the record with `dbkit repair --forget {unknown}`")
 
 
 @click.command()
 @database_options
 @click.option("--module", required=True, help="The module whose migrations already exist in the database.")
 @click.option("--through", required=True, metavar="ID", help="Mark migrations up to and including this id.")
-def baseline(database_url: str | None, config_file: Path | None, lock_timeout: float | None,
-             module: str, through: str) -> None:
+@lock_options
+def baseline(database_url: str | None, config_file: Path | None, module: str, through: str) -> None:
     """Mark a module's existing objects as applied, without running their SQL.
 
     For a database that already has the tables a module's first migration creates.
@@ -155,21 +150,32 @@ def baseline(database_url: str | None, config_file: Path | None, lock_timeout: f
     \b
     Example:  dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
     """
-    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout)
+    settings = build_settings(database_url, config_file)
     result = engine.baseline(settings, module=module, through=through, progress=progress_printer())
     _echo_steps(result, "baselined", "nothing to baseline: already recorded as applied", show_sql=False)
 
 
 @click.command()
 @database_options
-def repair(database_url: str | None, config_file: Path | None, lock_timeout: float | None) -> None:
+@click.option("--forget", "forget", multiple=True, metavar="ID",
+              help="Instead, clear the record of an applied migration whose files were deleted (repeatable).")
+@lock_options
+def repair(database_url: str | None, config_file: Path | None, forget: tuple[str, ...]) -> None:
     """Accept deliberate edits to applied migrations by re-recording their checksums.
 
+    With --forget ID, clear the record of a migration that is recorded as applied but
+    has no file in the project any more (`dbkit status` lists these); nothing else runs.
+
     \b
-    Example:  dbkit repair
+    Examples:
+      dbkit repair
+      dbkit repair --forget 0007_dropped_experiment
     """
-    settings = build_settings(database_url, config_file, lock_timeout=lock_timeout)
-    result = engine.repair(settings, progress=progress_printer())
+    settings = build_settings(database_url, config_file)
+    result = engine.repair(settings, forget=forget, progress=progress_printer())
+    if forget:
+        _echo_steps(result, "forgot", "nothing to forget", show_sql=False)
+        return
     _echo_steps(result, "re-recorded", "nothing to repair: no applied migration has changed", show_sql=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -12,15 +13,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
-from dbkit.config import DatabaseTarget, Settings, load_settings
-from dbkit.errors import DbkitError
+from dbkit import config
+from dbkit.config import Settings, mask, secrets_in
+from dbkit.errors import DbkitError, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 JSON_SCHEMA_VERSION = 1
-
-# Passwords seen on this invocation; the error handler masks them in every message.
-SECRETS: list[str] = []
 
 
 class Format(str, Enum):
@@ -40,15 +40,6 @@ def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     )
 
 
-def _remember_secret(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value:
-        try:
-            SECRETS.extend(DatabaseTarget.parse(value).secrets())
-        except DbkitError:
-            pass  # reported properly when the settings are built
-    return value
-
-
 def project_options(func: F) -> F:
     """--config, for commands that read the project but need no database."""
     return click.option(
@@ -58,26 +49,82 @@ def project_options(func: F) -> F:
 
 
 def database_options(func: F) -> F:
-    """--database-url (env DATABASE_URL), --config and --lock-timeout."""
+    """--database-url (env DATABASE_URL) and --config."""
     func = project_options(func)
-    func = click.option(
-        "--lock-timeout", type=click.FloatRange(min=0), default=None,
-        help="Seconds to wait for another dbkit apply/rollback to finish (default 60).",
-    )(func)
     return click.option(
-        "--database-url", envvar="DATABASE_URL", default=None, callback=_remember_secret,
+        "--database-url", envvar="DATABASE_URL", default=None,
         help="postgresql://user@host:port/dbname (or a key=value string). Env: DATABASE_URL.",
     )(func)
 
 
-def build_settings(
-    database_url: str | None,
-    config_file: Path | None,
-    *,
-    need_database: bool = True,
-    **overrides: Any,
-) -> Settings:
-    settings = load_settings(database_url=database_url, config_file=config_file, **overrides)
+_SETTINGS_META = "dbkit.cli_settings"
+_SETTING_HELP = {
+    "migration_lock_wait": ("SECONDS", "How long to wait while another dbkit apply, rollback, baseline or repair holds "
+                            "this database's migration lock: seconds, or e.g. 2min (default 60)."),
+    "ddl_lock_wait": ("DURATION", "How long each migration statement may wait for a table lock held by the "
+                      "application's transactions (PostgreSQL lock_timeout), e.g. 5s (default 5s); then the "
+                      "migration fails, or is retried with --retries."),
+    "statement_timeout": ("DURATION", "PostgreSQL statement_timeout for each migration statement, e.g. 5min "
+                          "(default 0: off)."),
+    "retries": ("N", "Retry a migration whose statement waited longer than --ddl-lock-wait, N times with "
+                "backoff (default 0)."),
+}
+
+
+def _keep_setting(key: str, option: str) -> Callable[[click.Context, click.Parameter, str | None], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            given = ctx.meta.setdefault(_SETTINGS_META, {})
+            if key in given:
+                raise click.UsageError(f"{given[key][1]} and {option} say the same thing; give only "
+                                       f"{config.KEYS[key].option}", ctx)
+            given[key] = (value, option)
+    return callback
+
+
+def setting_options(*keys: str) -> Callable[[F], F]:
+    """The options for these settings, each with its deprecated spelling hidden beside it.
+
+    Values are not converted here: ``dbkit.config`` validates them like the config file's,
+    so a bad value reads the same from every source.
+    """
+    def decorate(func: F) -> F:
+        for key in reversed(keys):
+            spec = config.KEYS[key]
+            assert spec.option is not None and spec.env is not None
+            metavar, text = _SETTING_HELP[key]
+            old = config.old_option(key)
+            if old:
+                func = click.option(old, expose_value=False, hidden=True, default=None,
+                                    callback=_keep_setting(key, old))(func)
+            func = click.option(spec.option, metavar=metavar, expose_value=False, default=None,
+                                callback=_keep_setting(key, spec.option),
+                                help=f"{text} Env: {spec.env}.")(func)
+        return func
+    return decorate
+
+
+def _ignore(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        click.echo(f"note: {param.opts[0]} is deprecated and has no effect on `dbkit {ctx.info_name}`", err=True)
+
+
+def ignored_option(name: str) -> Callable[[F], F]:
+    """An option that once appeared here but never acted: still accepted, with a note."""
+    return click.option(name, expose_value=False, hidden=True, default=None, callback=_ignore)
+
+
+def build_settings(database_url: str | None, config_file: Path | None, *, need_database: bool = True) -> Settings:
+    """Settings from the config file, the environment and this command's options; prints deprecation notes."""
+    ctx = click.get_current_context(silent=True)
+    given: dict[str, config.CliValue] = ctx.meta.get(_SETTINGS_META, {}) if ctx else {}
+    source = "--database-url"
+    if ctx is not None and ctx.get_parameter_source("database_url") == ParameterSource.ENVIRONMENT:
+        source = "environment DATABASE_URL"
+    settings = config.load_settings(database_url=database_url, database_source=source, config_file=config_file,
+                                    cli=given)
+    for note in settings.notes:
+        click.echo(f"note: {note}", err=True)
     if need_database:
         settings.require_database()
     return settings
@@ -104,3 +151,49 @@ def to_jsonable(value: Any) -> Any:
 
 def echo_json(payload: dict[str, Any]) -> None:
     click.echo(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **payload}, indent=2, default=str))
+
+
+def json_errors(command: str) -> Callable[[F], F]:
+    """With --format json, a failure also prints a JSON error object on stdout.
+
+    The one-line message on stderr and the exit code stay as for every other format.
+    Put it directly above the function, below the click decorators.
+    """
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except DbkitError as exc:
+                if kwargs.get("fmt") == "json":
+                    secrets = secrets_in(kwargs.get("database_url"))
+                    error: dict[str, Any] = {"type": type(exc).__name__, "message": mask(str(exc), secrets),
+                                             "exit_code": exc.exit_code}
+                    for name in ("path", "line", "sqlstate", "migration_id"):
+                        if getattr(exc, name, None) is not None:
+                            error[name] = getattr(exc, name)
+                    echo_json({"command": command, "ok": False, "error": error})
+                raise
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse an --output path that cannot be written, before the (possibly long) run."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if len(os.fsencode(path.name)) > 255:
+        raise InputError(f"cannot write the report to {path}: the file name is longer than 255 bytes")
+    if path.is_dir():
+        raise InputError(f"cannot write the report to {path}: it is a directory")
+    if parent.exists() and not (parent.is_dir() and os.access(parent, os.W_OK)):
+        raise InputError(f"cannot write the report to {path}: {parent} is not a writable directory")
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report file; an OS error is one line and exit 2, not a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write the report to {path}: {exc.strerror or exc}") from None

@@ -1,47 +1,71 @@
-"""``dbkit verify``: check the live database against every module's expectations."""
+"""``dbkit verify``: the live database against the SQL's catalog snapshot and the check files."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from dbkit import report as reports
 from dbkit import verify as verifier
-from dbkit.cli.options import build_settings, database_options, format_option
-from dbkit.errors import ChecksFailed, InputError
+from dbkit.cli.options import (
+    build_settings,
+    check_output_path,
+    database_options,
+    format_option,
+    ignored_option,
+    progress_printer,
+    write_output,
+)
+from dbkit.errors import ChecksFailed, DbkitError, InputError
 
 
 @click.command()
 @database_options
+@ignored_option("--lock-timeout")
 @format_option("text", "json", "junit", "markdown", "html")
 @click.option("--module", default=None, help="Only this module's checks (default: every module).")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the report to FILE instead of stdout (a one-line summary still goes to stderr).")
-@click.option("--catalog-only", is_flag=True, default=False,
-              help="Only read the catalog: skip behaviour checks, the RLS matrix, plans and file comparisons, "
-                   "which write inside transactions that are always rolled back.")
-def verify(database_url: str | None, config_file: Path | None, lock_timeout: float | None, fmt: str,
-           module: str | None, output: Path | None, catalog_only: bool) -> None:
-    """Check the live database against the documents: catalog, behaviour, RLS matrix, drift.
+              help="Write the report to FILE instead of stdout (a one-line summary still goes to stderr); "
+                   "written also when verify cannot run.")
+@click.option("--with-writes", "writes", is_flag=True, default=False,
+              help="Also run the checks that write: behaviour checks with setup and the RLS access matrix, "
+                   "each in a transaction that is always rolled back (row locks, triggers and sequence values "
+                   "are still touched). Without it verify only reads.")
+def verify(database_url: str | None, config_file: Path | None, fmt: str,
+           module: str | None, output: Path | None, writes: bool) -> None:
+    """Check the live database against what the SQL produces: catalog, privileges, behaviour, plans, drift.
 
+    Read-only by default (safe on production, a read-only database and a hot standby).
     Exit 0 when no check failed (warnings allowed), 1 when a check failed, 2 on bad input.
 
     \b
     Examples:
       dbkit verify --format html --output verify.html
-      dbkit verify --catalog-only --module alm_reporting --format json | jq '.summary.counts'
+      dbkit verify --module alm_reporting --format json | jq '.summary.counts'
+      dbkit verify --with-writes          # on a staging copy: behaviour and RLS matrix too
     """
-    settings = build_settings(database_url, config_file)
+    settings = build_settings(database_url, config_file, need_database=False)
     if output is not None and output.parent and not output.parent.exists():
         raise InputError(f"cannot write the report: directory {output.parent} does not exist")
-    result = verifier.verify(settings, module=module, catalog_only=catalog_only)
+    if output is not None:
+        check_output_path(output)
+    try:
+        settings.require_database()
+        result = verifier.verify(settings, module=module, writes=writes,
+                                 progress=_after_a_second(fmt == "text" or output is not None))
+    except DbkitError as exc:
+        if output is not None:  # CI keeps its report (e.g. JUnit) even when verify cannot run
+            write_output(output, reports.render(verifier.failed_report(settings, str(exc)), fmt))
+        raise
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = reports.render(result, fmt, color=color)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         counts = result.counts()
         click.echo(f"wrote {output}: {counts['fail']} failed, {counts['warn']} warnings, "
                    f"{counts['pass']} passed, {counts['skipped']} skipped", err=True)
@@ -50,3 +74,14 @@ def verify(database_url: str | None, config_file: Path | None, lock_timeout: flo
     if result.failed:
         failed = sum(1 for c in result.checks if c.status == "fail")
         raise ChecksFailed(f"{failed} check(s) failed on {result.database}")
+
+
+def _after_a_second(wanted: bool) -> Callable[[str], None]:
+    """Progress on a terminal, only once the run has taken more than a second (never for piped JSON)."""
+    show = progress_printer() if wanted else None
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        if show is not None and time.monotonic() - started > 1.0:
+            show(message)
+    return progress
