@@ -24,9 +24,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 from dbkit.errors import ConfigError, InputError
 
 TRACKING_SCHEMA = "dbkit"
@@ -59,6 +56,9 @@ class DatabaseTarget:
                 raise InputError(f"unsupported database URL scheme {shown!r}; use postgresql://user@host:port/dbname")
             if scheme == "postgresql+psycopg":
                 text = "postgresql" + text[len(scheme):]
+        import psycopg  # imported when a URL is parsed: `dbkit --help` never loads libpq
+        from psycopg.conninfo import conninfo_to_dict
+
         try:
             params = {k: str(v) for k, v in conninfo_to_dict(text).items() if v is not None}
         except psycopg.ProgrammingError:
@@ -92,6 +92,8 @@ class DatabaseTarget:
         if self.password is not None:
             params["password"] = self.password
         params.update(overrides)
+        from psycopg.conninfo import make_conninfo
+
         return make_conninfo(**params)
 
     def yoyo_uri(self, schema: str = TRACKING_SCHEMA) -> str:

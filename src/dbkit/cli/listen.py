@@ -9,7 +9,7 @@ import click
 
 from dbkit.cli.options import build_settings, database_options, ignored_option
 from dbkit.errors import ChecksFailed
-from dbkit.listen import DEFAULT_CHANNEL, notifications
+from dbkit.listen import DEFAULT_CHANNEL
 
 
 @click.command()
@@ -30,6 +30,8 @@ def listen(database_url: str | None, config_file: Path | None,
     \b
     Example:  dbkit listen automation_trigger | jq .payload.automation_id
     """
+    from dbkit.listen import notifications
+
     settings = build_settings(database_url, config_file)
     seen = 0
     try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from dbkit import engine, scaffold
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -20,6 +20,10 @@ from dbkit.cli.options import (
     to_jsonable,
 )
 
+if TYPE_CHECKING:
+    from dbkit import engine
+
+# Each command imports the core module it calls: `dbkit --help` loads none of them.
 MODULE_HELP = "Only this module (and the migrations it depends on)."
 
 
@@ -59,6 +63,8 @@ def apply(database_url: str | None, config_file: Path | None,
     \b
     Example:  DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
@@ -85,6 +91,8 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
@@ -106,6 +114,8 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
     \b
     Example:  dbkit status --format json | jq '.modules[] | {name, pending}'
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
     if fmt == "json":
@@ -150,6 +160,8 @@ def baseline(database_url: str | None, config_file: Path | None, module: str, th
     \b
     Example:  dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.baseline(settings, module=module, through=through, progress=progress_printer())
     _echo_steps(result, "baselined", "nothing to baseline: already recorded as applied", show_sql=False)
@@ -171,6 +183,8 @@ def repair(database_url: str | None, config_file: Path | None, forget: tuple[str
       dbkit repair
       dbkit repair --forget 0007_dropped_experiment
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.repair(settings, forget=forget, progress=progress_printer())
     if forget:
@@ -189,6 +203,8 @@ def new(config_file: Path | None, module: str, name: str) -> None:
     \b
     Example:  dbkit new strategy_execution add_watchlist_notes
     """
+    from dbkit import scaffold
+
     settings = build_settings(None, config_file, need_database=False)
     for path in scaffold.new_migration(settings, module, name):
         click.echo(f"wrote {settings.relative(path)}")
