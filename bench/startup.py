@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,23 +43,32 @@ def run(c: Cluster, runs: int = 21) -> list[Section]:
         "dbkit apply (nothing pending)": [dbkit_bin, "apply", "--database-url", url],
     }
     samples: dict[str, list[float]] = {name: [] for name in ways}
+    cpu: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(runs):
         for name, argv in ways.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(argv, check=True, capture_output=True, cwd=ROOT, env=env)
             samples[name].append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     c.drop("bench_startup")
     base = statistics.median(samples["python -c pass"])
+    cpu_base = statistics.median(cpu["python -c pass"])
     load = os.getloadavg()[0]
     section = Section(
         "Start-up: each command's whole process against Python's own start-up",
-        ["command", "runs", "median ms", "min ms", "above `python -c pass`, ms"],
+        ["command", "runs", "median ms", "min ms", "above `python -c pass`, ms", "CPU ms (user+sys)",
+         "CPU above `python -c pass`, ms"],
         note=(f"Interleaved, median of {runs}; 1-minute load average {load:.1f} at the end. dbkit byte-compiled "
-              "as an installed package is. 'above' subtracts the median of `python -c pass`."),
+              "as an installed package is. 'above' subtracts the median of `python -c pass`. CPU: the "
+              "process's own user+sys time, which other jobs on the machine inflate less than wall time."),
     )
     for name, values in samples.items():
         med = statistics.median(values)
-        section.rows.append([name, len(values), med * 1000, min(values) * 1000, (med - base) * 1000])
+        used = statistics.median(cpu[name])
+        section.rows.append([name, len(values), med * 1000, min(values) * 1000, (med - base) * 1000, used * 1000,
+                             (used - cpu_base) * 1000])
     return [section]
 
 
