@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from dbkit import engine, planfile, scaffold
-from dbkit.config import Settings
-from dbkit.project import load_project
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -22,6 +20,11 @@ from dbkit.cli.options import (
     to_jsonable,
 )
 
+if TYPE_CHECKING:
+    from dbkit import engine
+    from dbkit.config import Settings
+
+# Each command imports the core module it calls: `dbkit --help` loads none of them.
 MODULE_HELP = "Only this module (and the migrations it depends on)."
 
 
@@ -61,6 +64,8 @@ def apply(database_url: str | None, config_file: Path | None,
     \b
     Example:  DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
@@ -87,6 +92,8 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
@@ -97,6 +104,9 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
 
 
 def _warn_if_plan_stale(settings: Settings) -> None:
+    from dbkit import planfile
+    from dbkit.project import load_project
+
     plan = planfile.state(load_project(settings))
     if plan.exists and not plan.current:
         click.echo(f"warning: {plan.message()}", err=True)
@@ -114,6 +124,8 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
     \b
     Example:  dbkit status --format json | jq '.modules[] | {name, pending}'
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
     _warn_if_plan_stale(settings)
@@ -159,6 +171,8 @@ def baseline(database_url: str | None, config_file: Path | None, module: str, th
     \b
     Example:  dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.baseline(settings, module=module, through=through, progress=progress_printer())
     _echo_steps(result, "baselined", "nothing to baseline: already recorded as applied", show_sql=False)
@@ -180,6 +194,8 @@ def repair(database_url: str | None, config_file: Path | None, forget: tuple[str
       dbkit repair
       dbkit repair --forget 0007_dropped_experiment
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.repair(settings, forget=forget, progress=progress_printer())
     if forget:
@@ -198,6 +214,8 @@ def new(config_file: Path | None, module: str, name: str) -> None:
     \b
     Example:  dbkit new strategy_execution add_watchlist_notes
     """
+    from dbkit import scaffold
+
     settings = build_settings(None, config_file, need_database=False)
     for path in scaffold.new_migration(settings, module, name):
         click.echo(f"wrote {settings.relative(path)}")
