@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import ROOT, Cluster, Section, standalone
+from common import ROOT, Cluster, Section, compiled_dbkit, standalone
 
 from dbkit import config, engine
 from dbkit.project import load_project
@@ -57,6 +57,7 @@ def expanded_sql() -> tuple[str, int, int, int]:
 
 
 def run(c: Cluster, runs: int = 5) -> list[Section]:
+    compiled_dbkit()
     text, migrations, outside, lines = expanded_sql()
     dbkit_bin = str(Path(sys.executable).with_name("dbkit"))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:

@@ -1,7 +1,7 @@
 """Run every benchmark on one throwaway PostgreSQL cluster and print the results as
 Markdown (also written to reports/benchmarks.md). `make bench` runs this file.
 
-    python bench/run.py [--only hot,rls,triggers,apply] [--output FILE]
+    python bench/run.py [--only hot,rls,triggers,apply,peers,scale,startup,partitioning] [--output FILE]
 
 The cluster is dbkit.ephemeral.ephemeral_postgres() (loopback, /dev/shm, fsync off); the
 template database is migrated once with dbkit.engine.apply and every benchmark works in
@@ -24,7 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apply_overhead  # noqa: E402
 import hot_queries  # noqa: E402
+import partitioning  # noqa: E402
+import peers  # noqa: E402
 import rls_overhead  # noqa: E402
+import scale  # noqa: E402
+import startup  # noqa: E402
 import trigger_cost  # noqa: E402
 import verify_speed  # noqa: E402
 from common import ROOT, Section, cluster, connect  # noqa: E402
@@ -34,6 +38,10 @@ BENCHES = {
     "rls": lambda c: rls_overhead.run(c),
     "triggers": lambda c: trigger_cost.run(c),
     "apply": lambda c: apply_overhead.run(c),
+    "peers": lambda c: peers.run(c),
+    "scale": lambda c: scale.run(c),
+    "startup": lambda c: startup.run(c),
+    "partitioning": lambda c: partitioning.run(c),
     "verify": lambda c: verify_speed.run(c),
 }
 

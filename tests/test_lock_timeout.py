@@ -121,11 +121,17 @@ def test_rollback_behind_a_lock_fails_fast_and_keeps_the_migration(
     assert applied(empty_url) == ["0001_app_orders", "0002_app_orders_note"]
 
 
-def test_statement_timeout_stops_a_runaway_migration(tmp_path: Path, empty_url: str) -> None:
+@pytest.mark.parametrize("first_sets", ["", "set statement_timeout = 0;\n"], ids=["plain", "first-sets-its-own"])
+def test_statement_timeout_stops_a_runaway_migration(tmp_path: Path, empty_url: str, first_sets: str) -> None:
+    # The timeouts are set once per session: a migration that SETs one itself (session-wide,
+    # committed) must not leave the next migration without the configured statement_timeout.
     files = dict(FILES)
+    files["migrations/app/0001_app_orders.sql"] = ("-- Test migration.\n" + first_sets +
+                                                   "create table public.orders (id integer primary key);\n")
     files[ALTER] = "-- Test migration.\nselect pg_sleep(60);\nalter table public.orders add column note text;\n"
     root = write_project(tmp_path, files, config='statement_timeout = "200ms"\n')
     result = run_dbkit("apply", url=empty_url, cwd=root)
     assert result.exit_code == 1
     assert "statement timeout" in result.stderr and "57014" in result.stderr
     assert applied(empty_url) == ["0001_app_orders"]
+

@@ -11,6 +11,7 @@ the writes sent. The pg_cron path is in test_module_automations_cron.py.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -437,10 +438,10 @@ def _nested_plans(url: str, statement: str) -> list[str]:
     return plans
 
 
-def test_cleanup_batch_deletes_its_ids_through_the_primary_key_not_a_join(migrated_url: str) -> None:
-    _sql(migrated_url, ACCOUNTS)
-    automation = _automation(migrated_url, "flow", trigger_type="manual")
-    _sql(migrated_url, f"""
+def _seed_many_executions(url: str) -> None:
+    _sql(url, ACCOUNTS)
+    automation = _automation(url, "flow", trigger_type="manual")
+    _sql(url, f"""
         insert into public.automation_executions (automation_id, trigger_type, status, started_at, completed_at)
         select '{automation}', 'manual', case when g % 5 = 0 then 'running' else 'completed' end,
                now() - (g % 90) * interval '1 day',
@@ -449,15 +450,56 @@ def test_cleanup_batch_deletes_its_ids_through_the_primary_key_not_a_join(migrat
         analyze public.automation_executions;
     """)
 
-    plans = _nested_plans(migrated_url, "select public.cleanup_old_executions(5000, 1)")
 
-    delete = [p for p in plans if "delete from public.automation_executions" in p.lower()]
-    assert len(delete) == 1, plans
-    # The batch's ids are an InitPlan array probed through the primary key; the former
-    # `id in (select ...)` was a semi join reading the whole table once per batch.
-    assert "InitPlan" in delete[0]
-    assert "automation_executions_pkey" in delete[0]
-    assert "Semi Join" not in delete[0]
+def test_cleanup_batches_walk_the_cleanup_index_forward_and_delete_by_tid(migrated_url: str) -> None:
+    _seed_many_executions(migrated_url)
+
+    plans = _nested_plans(migrated_url, "select public.cleanup_old_executions(5000, 2)")
+
+    deletes = [p for p in plans if "delete from public.automation_executions" in p.lower()]
+    assert len(deletes) == 2, plans
+    for delete in deletes:
+        # Each batch reads its rows from idx_executions_cleanup starting where the previous
+        # batch stopped (completed_at >= the last one deleted) and deletes them by ctid; the
+        # earlier forms re-read the whole table (semi join) or the rows already deleted.
+        assert "Index Scan using idx_executions_cleanup" in delete, delete
+        assert "completed_at >=" in delete, delete
+        assert "Tid Scan" in delete, delete
+        assert "Seq Scan" not in delete and "Semi Join" not in delete, delete
+
+
+def test_document_cleanup_call_is_one_set_based_delete_per_status(migrated_url: str) -> None:
+    _seed_many_executions(migrated_url)
+
+    plans = _nested_plans(migrated_url, "select public.cleanup_old_executions()")
+
+    deletes = [p for p in plans if "delete from public.automation_executions" in p.lower()]
+    # completed, cancelled, failed: one DELETE each, none limited or locking rows first.
+    assert len(deletes) == 3, plans
+    assert not [d for d in deletes if "LockRows" in d or "Limit" in d], deletes
+
+
+def test_scheduled_cleanup_procedure_commits_after_each_batch(migrated_url: str) -> None:
+    _seed_retention(migrated_url)
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        before = int(conn.execute("select txid_current()").fetchone()[0])  # type: ignore[index]
+        conn.execute("call public.cleanup_old_executions_in_batches(1)")
+        after = int(conn.execute("select txid_current()").fetchone()[0])  # type: ignore[index]
+
+    assert _remaining(migrated_url) == sorted(label for label, *_, gone in RETENTION_ROWS if not gone)
+    # Three due rows in batches of one: three committed deleting transactions between the
+    # two txid_current() calls (the function's single transaction would have used one).
+    assert after - before >= 4
+
+
+def test_scheduled_cleanup_procedure_refuses_to_run_inside_a_transaction(migrated_url: str) -> None:
+    _seed_retention(migrated_url)
+    with psycopg.connect(migrated_url) as conn:
+        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+            conn.execute("call public.cleanup_old_executions_in_batches(1)")
+        conn.rollback()
+
+    assert len(_remaining(migrated_url)) == len(RETENTION_ROWS)
 
 
 # ---------------------------------------------------------------------------- RLS
@@ -575,6 +617,43 @@ def test_unfiltered_automations_list_computes_accounts_once_and_uses_the_user_in
     assert "has_account_access" not in plan, plan
     # MEMBER's own agent (100) and OWNER's two agents (200): the rows has_account_access allows.
     assert len(_as(migrated_url, "authenticated", MEMBER, "select id from public.automations")) == 300
+
+
+def test_latest_executions_under_rls_read_only_the_callers_executions(migrated_url: str) -> None:
+    _sql(migrated_url, ACCOUNTS)
+    mine = _automation(migrated_url, "mine", trigger_type="manual")
+    # 200 other accounts with 10 automations of 4 newer executions each: the 8,000 rows a
+    # backward walk of idx_executions_started would have to pass to find MEMBER's.
+    _sql(migrated_url, f"""
+        insert into auth.users (id)
+        select ('00000000-0000-4000-9000-' || lpad(to_hex(g), 12, '0'))::uuid from generate_series(1, 200) as g;
+        insert into public.agents (user_id, name) select id, 'agent' from auth.users
+         where id::text like '00000000-0000-4000-9000-%';
+        insert into public.automations (agent_id, user_id, name, trigger_type)
+        select ag.id, ag.user_id, 'flow', 'manual'
+        from public.agents as ag, generate_series(1, 10) where ag.name = 'agent';
+        insert into public.automation_executions (automation_id, trigger_type, status, started_at)
+        select a.id, 'manual', 'completed', now() - g * interval '1 second'
+        from public.automations as a, generate_series(1, 4) as g where a.name = 'flow';
+        insert into public.automation_executions (automation_id, trigger_type, status, started_at)
+        select '{mine}', 'manual', 'completed', now() - interval '1 day' - g * interval '1 second'
+        from generate_series(1, 60) as g;
+        analyze auth.users; analyze public.account_members; analyze public.agents;
+        analyze public.automations; analyze public.automation_executions;
+    """)
+    latest = "select id from public.automation_executions order by started_at desc limit 50"
+
+    plan = "\n".join(r[0] for r in _as(migrated_url, "authenticated", MEMBER,
+                                        "explain (analyze, costs off, timing off) " + latest))
+
+    # The caller's automations' ids are an InitPlan array probed in idx_executions_automation:
+    # the scan returns MEMBER's 60 executions (then a top-N sort), never the 8,000 newer ones
+    # of other accounts through idx_executions_started.
+    assert "idx_executions_automation" in plan, plan
+    assert "idx_executions_started" not in plan, plan
+    assert re.search(r"Index Scan (using|on) idx_executions_automation.*\(actual rows=60 loops=1\)", plan), plan
+    assert len(_as(migrated_url, "authenticated", MEMBER, latest)) == 50
+    assert _as(migrated_url, "authenticated", STRANGER, latest) == []
 
 
 # ------------------------------------------------------------------ verify, rollback

@@ -57,7 +57,9 @@ def test_apply_schedules_cleanup_with_pg_cron_and_rollback_unschedules_it(cron_u
 
     assert applied.exit_code == 0, applied.output
     assert "scheduled cleanup-executions" in applied.stderr
-    assert _jobs(cron_url) == [(JOB, "0 3 * * *", "SELECT public.cleanup_old_executions()", CRON_DB)]
+    # The document's job name and schedule; the command CALLs the procedure that commits
+    # after each batch (0012_automations_cleanup_schedule_batches).
+    assert _jobs(cron_url) == [(JOB, "0 3 * * *", "CALL public.cleanup_old_executions_in_batches()", CRON_DB)]
 
     verified = run_dbkit("verify", "--module", "automations", "--format", "json", url=cron_url)
     report = json.loads(verified.stdout)
@@ -65,7 +67,7 @@ def test_apply_schedules_cleanup_with_pg_cron_and_rollback_unschedules_it(cron_u
     assert verified.exit_code == 0, [k for k, v in statuses.items() if v == "fail"]
     assert statuses["automations.cron.cleanup-executions"] == "pass"
     status = run_dbkit("status", url=cron_url)
-    assert "0 3 * * *    cleanup-executions: SELECT public.cleanup_old_executions()" in status.stdout
+    assert "0 3 * * *    cleanup-executions: CALL public.cleanup_old_executions_in_batches()" in status.stdout
 
     rolled = run_dbkit("rollback", "--module", "automations", "--to", "0005_automations_stats_and_cleanup", url=cron_url)
 
@@ -76,6 +78,15 @@ def test_apply_schedules_cleanup_with_pg_cron_and_rollback_unschedules_it(cron_u
     after = {c["id"]: c["status"] for c in json.loads(unscheduled.stdout)["checks"]}
     assert after["automations.migration.0006_automations_cleanup_schedule"] == "fail"  # pending: not scheduled
     assert "automations.cron.cleanup-executions" not in after
+
+
+def test_rollback_of_the_batch_schedule_restores_the_documents_command(cron_url: str) -> None:
+    assert run_dbkit("apply", url=cron_url).exit_code == 0
+
+    rolled = run_dbkit("rollback", "--module", "automations", "--steps", "1", url=cron_url)
+
+    assert rolled.exit_code == 0, rolled.output
+    assert _jobs(cron_url) == [(JOB, "0 3 * * *", "SELECT public.cleanup_old_executions()", CRON_DB)]
 
 
 def test_rollback_all_leaves_no_job_and_other_jobs_alone(cron_url: str) -> None:

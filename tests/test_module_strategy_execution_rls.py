@@ -311,3 +311,18 @@ def test_unfiltered_read_is_estimated_below_the_jit_threshold(plan_url: str, tab
         conn.rollback()
     assert row is not None
     assert plan["Total Cost"] < row[0], json.dumps(plan, indent=1)
+
+
+@pytest.mark.parametrize("name", list(PLAN_QUERIES))
+def test_callers_strategy_ids_come_from_an_index_only_scan(plan_url: str, name: str) -> None:
+    """The policies' InitPlan reads the caller's strategy ids from idx_workflow_sessions_user
+    (user_id, id) without visiting workflow_sessions' heap (one page per strategy before 0013),
+    once autovacuum has marked the pages all-visible (done here by hand)."""
+    with psycopg.connect(plan_url, autocommit=True) as conn:
+        conn.execute("vacuum analyze public.workflow_sessions")
+    with psycopg.connect(plan_url) as conn:
+        plan = explain_as_user(conn.cursor(), PLAN_QUERIES[name])
+        conn.rollback()
+    ws_scans = [(n["Node Type"], n.get("Index Name")) for n in plan_nodes(plan)
+                if n.get("Relation Name") == "workflow_sessions"]
+    assert ("Index Only Scan", "idx_workflow_sessions_user") in ws_scans, json.dumps(plan, indent=1)

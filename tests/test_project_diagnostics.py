@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dbkit.config import load_settings
 from dbkit.errors import ConfigError, InputError
-from dbkit.project import Problem, load, load_project
+from dbkit.project import CycleError, Problem, load, load_project, topological_sort
 from helpers import table_migrations, write_project
 
 
@@ -95,3 +99,28 @@ def test_module_folder_missing_from_the_configuration_is_a_config_error(tmp_path
     assert all(not f.name.startswith("migrations/b/") for f in result.files)
     with pytest.raises(ConfigError, match="folder.* b .*not listed in the modules"):
         load_project(settings)
+
+
+_ORDER_CASES = st.integers(1, 10).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=25)))
+
+
+@given(_ORDER_CASES)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_plan_order_is_yoyos_topological_order_and_cycles_name_the_same_members(
+        case: tuple[int, list[tuple[int, int]]]) -> None:
+    from yoyo import topologicalsort as yoyo_sort
+
+    n, edges = case
+    items = [f"m{i}" for i in range(n)]
+    graph: dict[str, set[str]] = {item: set() for item in items}
+    for a, b in edges:
+        graph[items[a]].add(items[b])
+
+    def run(sort: Callable[..., Iterable[str]], cycle: type[Exception]) -> object:
+        try:
+            return list(sort(items, graph))
+        except cycle as exc:
+            return ("cycle", list(exc.args[1]))
+
+    assert run(topological_sort, CycleError) == run(yoyo_sort.topological_sort, yoyo_sort.CycleError)

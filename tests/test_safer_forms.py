@@ -111,8 +111,8 @@ def test_the_repositorys_safer_forms_replace_the_migrations_the_rehearsal_found_
     replaced = {m.replaces: m.id for m in project.plan if m.replaces}
     assert replaced == {
         "0002_alm_duplicate_prevention": "0009_alm_duplicate_prevention_online",
-        "0002_strategy_workflow_sessions_autonomous": "0013_strategy_workflow_sessions_autonomous_online",
-        "0007_strategy_notifications_enhancements": "0014_strategy_notifications_enhancements_online",
+        "0002_strategy_workflow_sessions_autonomous": "0014_strategy_workflow_sessions_autonomous_online",
+        "0007_strategy_notifications_enhancements": "0015_strategy_notifications_enhancements_online",
     }
     for old_id, new_id in replaced.items():
         old, new = project.migration(old_id), project.migration(new_id)

@@ -5,14 +5,20 @@
 -- grant gave it them.
 -- Source: seed 004 "automation_executions Policies" (policy names kept verbatim).
 -- Changes from the document (docs/decisions.md):
---   * `exists` on the automations primary key instead of
---     `automation_id in (select id from automations where has_account_access(user_id))`,
---     whose uncorrelated sub-select runs has_account_access for every automation in the
---     table on each query;
---   * the account check is the set form of has_account_access,
---     `a.user_id = any(array(select public.accessible_account_ids()))`: the accounts are
---     computed once per statement (InitPlan), not once per row.
--- Backed by idx_executions_automation, the automations primary key and idx_automations_user.
+--   * the document's `automation_id in (select id from automations where
+--     has_account_access(user_id))` is written `automation_id = any(array(select a.id from
+--     automations a where a.user_id = any(array(select public.accessible_account_ids()))))`:
+--     the caller's accounts, then their automations' ids, are computed once per statement
+--     (InitPlans, idx_automations_user), and the ids are an index condition on
+--     idx_executions_automation. A read of executions costs what the caller's own
+--     automations and executions cost, whatever the table holds: "my latest 50" reads the
+--     caller's executions and sorts them, where the previous per-row `exists` walked
+--     idx_executions_started backwards through everyone's rows until 50 visible ones turned
+--     up (issue 19; 0011_automations_scale_paths; docs/benchmarks.md). The document's form
+--     runs has_account_access for every automation in the table on each query.
+-- Same rows as the document: the automations sub-select is also filtered by the
+-- automations SELECT policy, which is the same account rule.
+-- Backed by idx_executions_automation and idx_automations_user.
 -- Included by: migrations/automations/0003_automations_tables.sql
 
 alter table public.automation_executions enable row level security;
@@ -20,21 +26,19 @@ alter table public.automation_executions enable row level security;
 drop policy if exists "Users can view executions for their automations" on public.automation_executions;
 create policy "Users can view executions for their automations" on public.automation_executions
     for select to authenticated
-    using (exists (
-        select 1 from public.automations as a
-        where a.id = automation_executions.automation_id
-          and a.user_id = any(array(select public.accessible_account_ids()))
-    ));
+    using (automation_id = any(array(
+        select a.id from public.automations as a
+        where a.user_id = any(array(select public.accessible_account_ids()))
+    )));
 comment on policy "Users can view executions for their automations" on public.automation_executions is
 'Select: account members can view executions via the automation.';
 
 drop policy if exists "Users can delete executions for their automations" on public.automation_executions;
 create policy "Users can delete executions for their automations" on public.automation_executions
     for delete to authenticated
-    using (exists (
-        select 1 from public.automations as a
-        where a.id = automation_executions.automation_id
-          and a.user_id = any(array(select public.accessible_account_ids()))
-    ));
+    using (automation_id = any(array(
+        select a.id from public.automations as a
+        where a.user_id = any(array(select public.accessible_account_ids()))
+    )));
 comment on policy "Users can delete executions for their automations" on public.automation_executions is
 'Delete: account members can delete old executions via the automation.';

@@ -24,9 +24,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 from dbkit.errors import ConfigError, InputError
 from dbkit.identity import Identity
 
@@ -50,6 +47,9 @@ class DatabaseTarget:
         ``@`` lands in the port, host or database name, so none of them is safe to echo.
         """
         text = _libpq_scheme(url.strip())
+        import psycopg  # imported when a URL is parsed: `dbkit --help` never loads libpq
+        from psycopg.conninfo import conninfo_to_dict
+
         try:
             params = {k: str(v) for k, v in conninfo_to_dict(text).items() if v is not None}
         except psycopg.ProgrammingError:
@@ -79,6 +79,8 @@ class DatabaseTarget:
         if self.password is not None:
             params["password"] = self.password
         params.update(overrides)
+        from psycopg.conninfo import make_conninfo
+
         return make_conninfo(**params)
 
     def yoyo_uri(self, schema: str = TRACKING_SCHEMA) -> str:

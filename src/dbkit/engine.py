@@ -21,7 +21,9 @@ record of applied migrations (``_yoyo_migration`` / ``_yoyo_log``, kept in schem
 
 from __future__ import annotations
 
+import functools
 import getpass
+import hashlib
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -30,16 +32,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 import uuid
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import generators, pq, sql
-from yoyo.migrations import get_migration_hash
 
 from dbkit.config import TRACKING_SCHEMA, DatabaseTarget, Settings, mask
-from dbkit import guard, replicas
+from dbkit import replicas
 from dbkit.errors import (
     ChangedSinceApplied,
     ConnectionLost,
@@ -54,7 +55,12 @@ from dbkit.errors import (
     ReadOnlyTarget,
 )
 from dbkit.project import Include, Migration, Project, load_project
-from dbkit.statements import Statements, check, split, transaction_form
+
+if TYPE_CHECKING:
+    from dbkit.statements import Statements
+
+# dbkit.statements and dbkit.guard (PostgreSQL's parser, pglast) are imported by the functions
+# that split or probe SQL: `dbkit status` never needs them.
 
 Progress = Callable[[str], None]
 ADVISORY_LOCK_KEY = 0x64626B6974  # "dbkit"
@@ -163,6 +169,8 @@ class _Session:
     conn: psycopg.Connection[Any]
     progress: Progress
     notices: list[str] = field(default_factory=list)
+    #: lock_timeout and statement_timeout are set on the session (see _ensure_timeouts)
+    timeouts_in_effect: bool = False
 
     @property
     def target(self) -> DatabaseTarget:
@@ -321,24 +329,45 @@ def _file_checksums(conn: psycopg.Connection[Any]) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
+def migration_hash(migration_id: str) -> str:
+    """The key yoyo-migrations gives a migration in its tables (``yoyo.migrations.get_migration_hash``:
+    sha256 of the id), so `yoyo list` reads what dbkit records. Computed here: importing
+    yoyo costs every command a third of its start-up. A test compares the two."""
+    return hashlib.sha256(migration_id.encode("utf-8")).hexdigest()
+
+
 def _record_applied(conn: psycopg.Connection[Any], migration: Migration, *, baselined: bool = False) -> None:
+    """yoyo's row and log entry, the migration's checksum and its included files' checksums:
+    one statement (one round trip per migration, not 3 + one per file)."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    files = {inc.file.name: inc.file.checksum for inc in migration.includes}  # a path once: the last wins
+    user, host = _who()
     conn.execute(
-        f"insert into {TRACKING_SCHEMA}._yoyo_migration (migration_hash, migration_id, applied_at_utc) "
-        "values (%s, %s, %s)",
-        (get_migration_hash(migration.id), migration.id, now),
-    )
-    _log(conn, migration.id, "mark" if baselined else "apply", now)
-    conn.execute(
-        f"""insert into {TRACKING_SCHEMA}.migration_checksum (migration_id, module, checksum, baselined)
-            values (%s, %s, %s, %s)
-            on conflict (migration_id) do update
-               set checksum = excluded.checksum, module = excluded.module, baselined = excluded.baselined,
+        f"""with yoyo_migration as (
+                insert into {TRACKING_SCHEMA}._yoyo_migration (migration_hash, migration_id, applied_at_utc)
+                values (%(hash)s, %(id)s, %(now)s)
+            ), yoyo_log as (
+                insert into {TRACKING_SCHEMA}._yoyo_log
+                    (id, migration_hash, migration_id, operation, username, hostname, created_at_utc)
+                values (%(log_id)s, %(hash)s, %(id)s, %(operation)s, %(user)s, %(host)s, %(now)s)
+            ), migration_checksum as (
+                insert into {TRACKING_SCHEMA}.migration_checksum (migration_id, module, checksum, baselined)
+                values (%(id)s, %(module)s, %(checksum)s, %(baselined)s)
+                on conflict (migration_id) do update
+                   set checksum = excluded.checksum, module = excluded.module, baselined = excluded.baselined,
+                       applied_at = now(), applied_by = current_user
+            )
+            insert into {TRACKING_SCHEMA}.file_checksum (path, owner_migration, checksum)
+            select f.path, %(id)s, f.checksum
+            from unnest(%(paths)s::text[], %(checksums)s::text[]) as f (path, checksum)
+            on conflict (path) do update
+               set checksum = excluded.checksum, owner_migration = excluded.owner_migration,
                    applied_at = now(), applied_by = current_user""",
-        (migration.id, migration.module, migration.checksum, baselined),
+        {"hash": migration_hash(migration.id), "id": migration.id, "now": now, "log_id": str(uuid.uuid1()),
+         "operation": "mark" if baselined else "apply", "user": user, "host": host, "module": migration.module,
+         "checksum": migration.checksum, "baselined": baselined, "paths": list(files),
+         "checksums": list(files.values())},
     )
-    for inc in migration.includes:
-        _record_file(conn, migration, inc)
 
 
 def _record_file(conn: psycopg.Connection[Any], owner: Migration, inc: Include) -> None:
@@ -355,10 +384,16 @@ def _record_file(conn: psycopg.Connection[Any], owner: Migration, inc: Include) 
 def _record_rolled_back(conn: psycopg.Connection[Any], migration: Migration) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     conn.execute(f"delete from {TRACKING_SCHEMA}._yoyo_migration where migration_hash = %s",
-                 (get_migration_hash(migration.id),))
+                 (migration_hash(migration.id),))
     _log(conn, migration.id, "rollback", now)
     conn.execute(f"delete from {TRACKING_SCHEMA}.migration_checksum where migration_id = %s", (migration.id,))
     conn.execute(f"delete from {TRACKING_SCHEMA}.file_checksum where owner_migration = %s", (migration.id,))
+
+
+@functools.cache
+def _who() -> tuple[str, str]:
+    """The OS user and host yoyo's log records, looked up once per process (getfqdn may ask DNS)."""
+    return getpass.getuser(), socket.getfqdn()
 
 
 def _log(conn: psycopg.Connection[Any], migration_id: str, operation: str, when: datetime) -> None:
@@ -366,8 +401,7 @@ def _log(conn: psycopg.Connection[Any], migration_id: str, operation: str, when:
         f"""insert into {TRACKING_SCHEMA}._yoyo_log
             (id, migration_hash, migration_id, operation, username, hostname, created_at_utc)
             values (%s, %s, %s, %s, %s, %s, %s)""",
-        (str(uuid.uuid1()), get_migration_hash(migration_id), migration_id, operation,
-         getpass.getuser(), socket.getfqdn(), when),
+        (str(uuid.uuid1()), migration_hash(migration_id), migration_id, operation, *_who(), when),
     )
 
 
@@ -479,6 +513,8 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
     """Each step of an apply with what runs it: pending migrations, then changed files.
 
     Every file is checked (statements.check) before the first step runs."""
+    from dbkit.statements import check
+
     pending = [m for m in targets if m.id not in applied]
     runs: list[tuple[Step, Callable[[], None]]] = []
     for m in pending:
@@ -604,10 +640,11 @@ def _run_and_record(session: _Session, migration: Migration, statements: Stateme
                 record(conn, migration)
             return
         try:
+            _ensure_timeouts(session)
             with conn.transaction():
-                _set_timeouts(session)
                 _execute(conn, statements)
                 record(conn, migration)
+            _forget_timeouts_if_set_by(session, statements)
         except (_StatementFailed, psycopg.Error) as exc:
             raise _failure(exc, statements, migration.id, session) from None
     except BaseException:
@@ -618,10 +655,11 @@ def _run_and_record(session: _Session, migration: Migration, statements: Stateme
 def _reapply_file(session: _Session, owner: Migration, inc: Include, statements: Statements) -> None:
     kept = len(session.notices)
     try:
+        _ensure_timeouts(session)
         with session.conn.transaction():
-            _set_timeouts(session)
             _execute(session.conn, statements)
             _record_file(session.conn, owner, inc)
+        _forget_timeouts_if_set_by(session, statements)
     except BaseException as exc:
         del session.notices[kept:]
         if isinstance(exc, (_StatementFailed, psycopg.Error)):
@@ -667,8 +705,10 @@ def _execute_each(conn: psycopg.Connection[Any], texts: list[str]) -> None:
 def _run_statements_outside_transaction(session: _Session, statements: Statements, migration_id: str) -> None:
     for index, statement in enumerate(statements.items):
         try:
-            _set_session_timeouts(session)
+            _ensure_timeouts(session)
             session.conn.execute(statement.text.encode("utf-8"), prepare=False)
+            if "timeout" in statement.text.lower():
+                session.timeouts_in_effect = False  # it set one of ours itself: ours again before the next
         except psycopg.Error as exc:
             if _lost(exc, session.conn):
                 raise
@@ -678,6 +718,21 @@ def _run_statements_outside_transaction(session: _Session, statements: Statement
                 "before this one stay applied; it is not recorded)",
                 path=failed.path, line=failed.line, sqlstate=failed.sqlstate, migration_id=migration_id,
             ) from None
+
+
+def _ensure_timeouts(session: _Session) -> None:
+    """Set lock_timeout and statement_timeout on the session once, outside a transaction (so no
+    rollback undoes them), instead of a SET LOCAL round trip in every migration's transaction."""
+    if not session.timeouts_in_effect:
+        _set_session_timeouts(session)
+        session.timeouts_in_effect = True
+
+
+def _forget_timeouts_if_set_by(session: _Session, statements: Statements) -> None:
+    """A committed migration that SETs a timeout itself changed the session's: set ours again
+    before the next one."""
+    if "timeout" in statements.expanded.text.lower():
+        session.timeouts_in_effect = False
 
 
 def _set_session_timeouts(session: _Session) -> None:
@@ -745,6 +800,8 @@ def rollback(
         raise InputError("say how far to roll back: exactly one of --steps N, --to ID or --all")
     if steps is not None and steps < 1:
         raise InputError("--steps must be at least 1")
+    from dbkit.statements import check
+
     project = load_project(settings)
     scope = project.selected(module)
     if to is not None:
@@ -835,6 +892,9 @@ def _probe(session: _Session, plan: list[tuple[Migration, Statements]], *, force
     Returns the objects each migration's rollback drops. What the probe's statements
     RAISE NOTICE about is forgotten: that work is undone.
     """
+    from dbkit import guard
+    from dbkit.statements import transaction_form
+
     conn = session.conn
     kept = len(session.notices)
     found: dict[str, guard.Drops] = {}
@@ -875,6 +935,9 @@ def baseline(settings: Settings, *, module: str, through: str, progress: Progres
     Refused when an object they create (schema, table, view, sequence, type, function)
     does not exist: marking it applied would make every later migration fail.
     """
+    from dbkit import guard
+    from dbkit.statements import split
+
     project = load_project(settings)
     scope = project.selected(module)
     target = project.migration(through)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
+if TYPE_CHECKING:  # the driver is imported where SQL is built: `dbkit --help` never loads it
+    import psycopg
+    from psycopg import sql
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ def fill_placeholders(text: str, identities: tuple[Identity, ...]) -> str:
 def act_as_sql(identity: Identity) -> sql.Composed:
     """One statement setting the request's claims (both forms) and, when it has one, the role,
     for the current transaction only (``set_config('role', …, true)`` is ``SET LOCAL ROLE``)."""
+    from psycopg import sql
+
     claims = identity.claims()
     parts = [
         sql.SQL("pg_catalog.set_config('request.jwt.claims', {}, true)").format(sql.Literal(json.dumps(claims))),

@@ -15,10 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from psycopg import sql
-
 from dbkit.config import DatabaseTarget, Settings
-from dbkit.engine import connect
 from dbkit.errors import InputError
 
 __all__ = ["channel_for", "notifications", "parse_payload"]
@@ -65,6 +62,11 @@ def notifications(
         raise InputError(f"channel name must be 1 to {_MAX_IDENTIFIER_BYTES} bytes: {channel!r}")
     if count is not None and count < 1:
         raise InputError(f"count must be at least 1, got {count}")
+    # Imported here, so that `dbkit --help` (which reads DEFAULT_CHANNEL) loads no driver.
+    from psycopg import sql
+
+    from dbkit.engine import connect
+
     deadline = None if timeout is None else time.monotonic() + timeout
     with connect(target, autocommit=True) as conn:
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from dbkit import ci as ci_core
-
 from dbkit.cli.options import (
     build_settings,
     check_output_path,
@@ -46,6 +44,7 @@ def ci(config_file: Path | None, fmt: str, output: Path | None, roundtrip: bool)
     \b
     Example:  dbkit ci --format junit --output reports/dbkit.xml
     """
+    from dbkit import ci as ci_core
     from dbkit import report as report_mod
 
     settings = build_settings(None, config_file, need_database=False)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from dbkit import dblint
-from dbkit import lint as lint_core
+from dbkit.lint.grading import Thresholds
 from dbkit.cli.options import build_settings, format_option, progress_printer, project_options
 from dbkit.errors import ChecksFailed
 
@@ -26,9 +25,9 @@ PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick lint stay
                    "function (needs the plpgsql_check extension). With URL: read that database, read-only, and "
                    "grade the lock-taking rules by the size of the tables they lock; migrations it has applied "
                    "are history.")
-@click.option("--warn-rows", type=click.IntRange(min=0), default=lint_core.Thresholds().warn_rows, show_default=True,
+@click.option("--warn-rows", type=click.IntRange(min=0), default=Thresholds().warn_rows, show_default=True,
               help="With --database URL: a lock-taking statement on a table of at least this many rows is a warning.")
-@click.option("--error-rows", type=click.IntRange(min=0), default=lint_core.Thresholds().error_rows,
+@click.option("--error-rows", type=click.IntRange(min=0), default=Thresholds().error_rows,
               show_default=True,
               help="With --database URL: a lock-taking statement on a table of at least this many rows is an error.")
 @click.option("--no-cache", is_flag=True,
@@ -49,10 +48,13 @@ def lint(config_file: Path | None, fmt: str, database: str | None, warn_rows: in
     Example:  dbkit lint --format github
               dbkit lint --database "$STAGING_URL"   # grade by staging's table sizes
     """
+    from dbkit import dblint
+    from dbkit import lint as lint_core
+
     settings = build_settings(None, config_file, need_database=False)
     text = fmt == "text"
     report = dblint.lint_project(
-        settings, database=database, thresholds=lint_core.Thresholds(warn_rows=warn_rows, error_rows=error_rows),
+        settings, database=database, thresholds=Thresholds(warn_rows=warn_rows, error_rows=error_rows),
         cache=not no_cache, jobs=jobs, sqlfluff_progress=_counter("sqlfluff") if text else None,
         progress=progress_printer() if text else (lambda _: None),
     )

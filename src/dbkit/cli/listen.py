@@ -9,7 +9,6 @@ import click
 
 from dbkit.cli.options import build_settings, database_options, ignored_option
 from dbkit.errors import ChecksFailed
-from dbkit.listen import channel_for, notifications
 
 
 @click.command()
@@ -30,6 +29,8 @@ def listen(database_url: str | None, config_file: Path | None,
     \b
     Example:  dbkit listen automation_trigger | jq .payload.automation_id
     """
+    from dbkit.listen import channel_for, notifications
+
     settings = build_settings(database_url, config_file)
     channel = channel_for(settings, channel)
     seen = 0

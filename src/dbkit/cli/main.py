@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-import psycopg
 
 from dbkit import __version__
 from dbkit.config import mask, secrets_in
@@ -35,7 +34,7 @@ class DbkitGroup(click.Group):
 
 def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
          complete_var: str | None, **extra: Any) -> int:
-    secrets = _secrets(list(sys.argv[1:] if args is None else args))
+    argv = list(sys.argv[1:] if args is None else args)
     try:
         result = click.Group.main(group, args, prog_name, complete_var, standalone_mode=False, **extra)
         return result if isinstance(result, int) else 0
@@ -43,24 +42,28 @@ def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
         return exc.exit_code
     except click.UsageError as exc:
         hint = f" (see `dbkit {exc.ctx.info_name} --help`)" if exc.ctx and exc.ctx.info_name != "dbkit" else " (see `dbkit --help`)"
-        _fail(f"{exc.format_message()}{hint}", secrets)
+        _fail(f"{exc.format_message()}{hint}", _secrets(argv))
         return EXIT_ERROR
     except click.ClickException as exc:
-        _fail(exc.format_message(), secrets)
+        _fail(exc.format_message(), _secrets(argv))
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt):
         # Ctrl-C outside a migration run (which reports what it committed itself).
-        _fail("interrupted; no migration was running", secrets)
+        _fail("interrupted; no migration was running", _secrets(argv))
         return EXIT_INTERRUPTED
     except DbkitError as exc:
-        _fail(str(exc), secrets)
+        _fail(str(exc), _secrets(argv))
         return exc.exit_code
-    except psycopg.OperationalError as exc:
-        _fail(f"lost the database connection: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-              secrets)
-        return EXIT_ERROR
-    except psycopg.Error as exc:
-        _fail(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", secrets)
+    except Exception as exc:
+        # psycopg is imported by the commands that connect, not here: `dbkit --help` never loads it.
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is None or not isinstance(exc, psycopg.Error):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, psycopg.OperationalError):
+            _fail(f"lost the database connection: {first}", _secrets(argv))
+            return EXIT_ERROR
+        _fail(f"database error: {first}", _secrets(argv))
         return EXIT_FAIL
 
 
@@ -71,7 +74,10 @@ logging.getLogger("psycopg").propagate = False
 
 
 def _secrets(args: list[str]) -> tuple[str, ...]:
-    """Passwords of every database URL this invocation was given (option or environment)."""
+    """Passwords of every database URL this invocation was given (option or environment).
+
+    Worked out when an error is reported, not before every command: parsing a URL loads
+    psycopg, which `dbkit --help` does not need."""
     urls = [os.environ.get("DATABASE_URL")]
     for i, arg in enumerate(args):
         # --database-url everywhere; lint's --database URL too (its URL is optional).

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from dbkit import engine, planfile, scaffold
-from dbkit.config import Settings
-from dbkit.project import load_project
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -22,6 +20,11 @@ from dbkit.cli.options import (
     to_jsonable,
 )
 
+if TYPE_CHECKING:
+    from dbkit import engine
+    from dbkit.config import Settings
+
+# Each command imports the core module it calls: `dbkit --help` loads none of them.
 MODULE_HELP = "Only this module (and the migrations it depends on)."
 
 
@@ -70,6 +73,8 @@ def apply(database_url: str | None, config_file: Path | None,
       DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
       dbkit apply --wait-replica-lag-below 2s --replica-wait-limit 10min
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     if fmt == "json":
@@ -105,6 +110,8 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
@@ -115,6 +122,9 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
 
 
 def _warn_if_plan_stale(settings: Settings) -> None:
+    from dbkit import planfile
+    from dbkit.project import load_project
+
     plan = planfile.state(load_project(settings))
     if plan.exists and not plan.current:
         click.echo(f"warning: {plan.message()}", err=True)
@@ -132,6 +142,8 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
     \b
     Example:  dbkit status --format json | jq '.modules[] | {name, pending}'
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
     _warn_if_plan_stale(settings)
@@ -177,6 +189,8 @@ def baseline(database_url: str | None, config_file: Path | None, module: str, th
     \b
     Example:  dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.baseline(settings, module=module, through=through, progress=progress_printer())
     _echo_steps(result, "baselined", "nothing to baseline: already recorded as applied", show_sql=False)
@@ -198,6 +212,8 @@ def repair(database_url: str | None, config_file: Path | None, forget: tuple[str
       dbkit repair
       dbkit repair --forget 0007_dropped_experiment
     """
+    from dbkit import engine
+
     settings = build_settings(database_url, config_file)
     result = engine.repair(settings, forget=forget, progress=progress_printer())
     if forget:
@@ -216,6 +232,8 @@ def new(config_file: Path | None, module: str, name: str) -> None:
     \b
     Example:  dbkit new strategy_execution add_watchlist_notes
     """
+    from dbkit import scaffold
+
     settings = build_settings(None, config_file, need_database=False)
     for path in scaffold.new_migration(settings, module, name):
         click.echo(f"wrote {settings.relative(path)}")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from dbkit import rehearsal
 from dbkit.cli.options import build_settings, echo_json, format_option, progress_printer, project_options, to_jsonable
 from dbkit.errors import ChecksFailed
 
@@ -40,6 +39,8 @@ def rehearse(config_file: Path | None, rows: int, bound_ms: float, clients: int,
       dbkit rehearse                              # 1,000,000 rows per table
       dbkit rehearse --rows 50000 --format markdown
     """
+    from dbkit import rehearsal  # the driver and the SQL parser load only when the command runs
+
     settings = build_settings(None, config_file, need_database=False)
     options = rehearsal.Options(rows=rows, bound_ms=bound_ms, clients=clients, rate=rate,
                                 prerequisites=prerequisites)

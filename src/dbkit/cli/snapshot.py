@@ -7,12 +7,8 @@ from pathlib import Path
 
 import click
 
-from dbkit import ci as ci_core
-from dbkit import planfile
-from dbkit import snapshot as snapshots
 from dbkit.cli.options import build_settings, progress_printer, project_options
 from dbkit.errors import ChecksFailed
-from dbkit.project import load_project
 
 
 @click.command()
@@ -31,6 +27,11 @@ def snapshot(config_file: Path | None, check: bool) -> None:
       dbkit snapshot            # after changing a migration, function or policy file
       dbkit snapshot --check    # in CI: the committed files match the SQL
     """
+    from dbkit import ci as ci_core
+    from dbkit import planfile
+    from dbkit import snapshot as snapshots
+    from dbkit.project import load_project
+
     settings = build_settings(None, config_file, need_database=False)
     project = load_project(settings)  # bad files fail before a server starts
     generated = ci_core.throwaway_snapshots(settings, progress=progress_printer())
@@ -66,6 +67,9 @@ def plan(config_file: Path | None, check: bool) -> None:
       dbkit plan            # after adding a migration or changing a header
       dbkit plan --check    # in CI: the committed plan matches the files
     """
+    from dbkit import planfile
+    from dbkit.project import load_project
+
     project = load_project(build_settings(None, config_file, need_database=False))
     state = planfile.state(project)
     if check:

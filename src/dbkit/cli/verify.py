@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-from dbkit import report as reports
-from dbkit import verify as verifier
 from dbkit.cli.options import (
     build_settings,
     check_output_path,
@@ -49,6 +47,9 @@ def verify(database_url: str | None, config_file: Path | None, fmt: str,
       dbkit verify --module alm_reporting --format json | jq '.summary.counts'
       dbkit verify --with-writes          # on a staging copy: behaviour and RLS matrix too
     """
+    from dbkit import report as reports
+    from dbkit import verify as verifier
+
     settings = build_settings(database_url, config_file, need_database=False)
     if output is not None and output.parent and not output.parent.exists():
         raise InputError(f"cannot write the report: directory {output.parent} does not exist")

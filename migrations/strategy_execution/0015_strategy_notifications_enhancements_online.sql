@@ -1,4 +1,4 @@
--- 0014_strategy_notifications_enhancements_online: the safer form of
+-- 0015_strategy_notifications_enhancements_online: the safer form of
 -- 0007_strategy_notifications_enhancements. Same end state (notifications.workflow_id and
 -- its foreign key ON DELETE SET NULL, the priority CHECK, the widened type CHECK, their
 -- comments, public.create_strategy_notification), without scanning notifications under

@@ -1,4 +1,4 @@
--- 0013_strategy_workflow_sessions_autonomous_online: the safer form of
+-- 0014_strategy_workflow_sessions_autonomous_online: the safer form of
 -- 0002_strategy_workflow_sessions_autonomous. Same end state (the 7 columns in the same
 -- order, the same CHECK constraints and comments, the widened status set, the two
 -- functions), without holding ACCESS EXCLUSIVE on workflow_sessions during a scan of its

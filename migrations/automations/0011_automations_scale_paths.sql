@@ -1,0 +1,21 @@
+-- 0011_automations_scale_paths: the automations module's reads and retention at production
+-- scale (issue 19; docs/benchmarks.md has the before/after figures and plans).
+-- Source: seed 004 "automation_executions Policies", "RLS Policies", "Cleanup Job".
+-- Carried by the repeatable files this migration's change consists of (re-applied by
+-- checksum after the versioned migrations, docs/authoring.md):
+--   * sql/functions/public.accessible_account_ids.sql is PL/pgSQL: every policy statement
+--     called it once, and as a non-inlinable SQL function it was parsed and planned again in
+--     every statement (PostgreSQL 14-17); PL/pgSQL keeps its plan for the session;
+--   * sql/policies/public.automation_executions.sql: the executions a caller sees are those
+--     whose automation_id is in the array of the caller's automations' ids (InitPlan, index
+--     condition on idx_executions_automation), so "my latest executions" reads the caller's
+--     own executions, not the table backwards until 50 visible ones turn up;
+--   * sql/functions/public.cleanup_old_executions.sql: the document's call (no arguments)
+--     is one set-based DELETE per status again; batches, when asked for, walk
+--     idx_executions_cleanup forward instead of re-reading the rows deleted before.
+-- Added here: the procedure the scheduled job CALLs, committing after every batch
+-- (0012_automations_cleanup_schedule_batches reschedules pg_cron's job to it).
+-- Checks: 0011_automations_scale_paths.verify.toml.
+-- depends: 0001_platform_auth_shim
+
+-- include: sql/functions/public.cleanup_old_executions_in_batches.sql
