@@ -200,6 +200,18 @@ def _seconds(value: object) -> float:
     return seconds
 
 
+def _lag_bound(value: object) -> float:
+    """A replay-lag bound: a positive duration (500ms, 2s, 1min; a bare number is seconds)."""
+    reason = "must be a positive duration such as 500ms, 2s or 1min (a bare number is seconds)"
+    try:
+        seconds = _seconds(value)
+    except ValueError:
+        raise ValueError(reason) from None
+    if seconds <= 0:
+        raise ValueError(reason)
+    return seconds
+
+
 def _retries(value: object) -> int:
     reason = f"must be a whole number from 0 to {MAX_RETRIES}"
     if isinstance(value, str) and value.strip().isdigit():
@@ -289,6 +301,8 @@ KEYS: dict[str, _Key] = {k.name: k for k in (
     _Key("ddl_lock_wait", _postgres_duration, "--ddl-lock-wait", "DBKIT_DDL_LOCK_WAIT", "ddl_lock_timeout"),
     _Key("statement_timeout", _postgres_duration, "--statement-timeout", "DBKIT_STATEMENT_TIMEOUT"),
     _Key("retries", _retries, "--retries", "DBKIT_RETRIES"),
+    _Key("wait_replica_lag_below", _lag_bound, "--wait-replica-lag-below", "DBKIT_WAIT_REPLICA_LAG_BELOW"),
+    _Key("replica_wait_limit", _seconds, "--replica-wait-limit", "DBKIT_REPLICA_WAIT_LIMIT"),
 )}
 _OLD_NAMES = {k.old_name: k.name for k in KEYS.values() if k.old_name}
 
@@ -337,6 +351,8 @@ class Settings:
     ddl_lock_wait: str = "5s"  # PostgreSQL lock_timeout for each migration statement
     statement_timeout: str = "0"  # PostgreSQL statement_timeout while a migration runs
     retries: int = 0  # retries of a migration whose statement waited longer than ddl_lock_wait
+    wait_replica_lag_below: float | None = None  # seconds; before each migration, wait for standbys below it
+    replica_wait_limit: float = 600.0  # seconds to wait for the standbys before giving up
     notes: tuple[str, ...] = ()  # deprecation notes for the user, one line each
     new_module_depends: tuple[str, ...] = ()  # `-- depends:` of a module's first migration (`dbkit new`)
     listen_channel: str | None = None  # `dbkit listen`'s channel when none is named

@@ -40,6 +40,7 @@ from psycopg import errors as pg_errors
 from psycopg import generators, pq, sql
 
 from dbkit.config import TRACKING_SCHEMA, DatabaseTarget, Settings, mask
+from dbkit import replicas
 from dbkit.errors import (
     ChangedSinceApplied,
     ConnectionLost,
@@ -90,6 +91,7 @@ class RunResult:
     dry_run: bool
     steps: tuple[Step, ...]
     notices: tuple[str, ...] = ()
+    replication: tuple[replicas.StepLag, ...] = ()  # per applied step, when standbys are connected
 
     @property
     def done(self) -> tuple[str, ...]:
@@ -485,12 +487,25 @@ def apply(
         steps = tuple(step for step, _ in runs)
         if dry_run:
             return RunResult(database=session.target.describe(), dry_run=True, steps=steps)
+        replication: list[replicas.StepLag] = []
         with _interruptible(session, "apply", applied, recorded_files):
             for step, run in runs:
+                before, waited = _standbys_before(session, step.target)
                 progress(f"{'applying' if step.action == 'apply' else 're-applying changed'} {step.target}")
                 _run_with_retries(session, run)
+                replication.append(replicas.StepLag(step.target, before, replicas.sample(session.conn), waited))
+        seen = any(lag.before or lag.after for lag in replication)
         return RunResult(database=session.target.describe(), dry_run=False, steps=steps,
-                         notices=tuple(session.notices))
+                         notices=tuple(session.notices), replication=tuple(replication) if seen else ())
+
+
+def _standbys_before(session: _Session, target: str) -> tuple[tuple[replicas.StandbyLag, ...], float]:
+    """The standbys' lag before a step; with wait_replica_lag_below, first wait for it to fall."""
+    bound = session.settings.wait_replica_lag_below
+    if bound is None:
+        return replicas.sample(session.conn), 0.0
+    return replicas.wait_below(session.conn, bound, session.settings.replica_wait_limit, before=target,
+                               progress=session.progress)
 
 
 def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict[str, _Applied],
@@ -503,10 +518,14 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
     pending = [m for m in targets if m.id not in applied]
     runs: list[tuple[Step, Callable[[], None]]] = []
     for m in pending:
-        forward = check(m.expanded(), transactional=m.transactional, migration_id=m.id)
+        # A migration with a safer form (a later migration saying `-- replaces: <id>`) runs
+        # that form in its place and is recorded under its own id and checksum.
+        runner = session.project.replacement(m.id) or m
+        forward = check(runner.expanded(), transactional=runner.transactional, migration_id=m.id)
         check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
-        runs.append((Step("apply", m.id, m.module, m.forward.name, forward.expanded.text),
-                     partial(_run_and_record, session, m, forward, _record_applied)))
+        run = partial(_run_and_record, session, m, forward, _record_applied, transactional=runner.transactional)
+        runs.append((Step("apply", m.id, m.module, runner.forward.name, forward.expanded.text),
+                     run if runner is m else partial(_run_in_place_of, m, runner, run)))
     will_be_applied = set(applied) | {m.id for m in pending}
     fresh_files = {inc.file.name for m in pending for inc in m.includes}
     for owner, inc in session.project.repeatables():
@@ -517,6 +536,15 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
             runs.append((Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text),
                          partial(_reapply_file, session, owner, inc, statements)))
     return runs
+
+
+def _run_in_place_of(old: Migration, safer: Migration, run: Callable[[], None]) -> None:
+    """Run ``old`` through its safer form; a failure names both."""
+    try:
+        run()
+    except MigrationFailed as exc:
+        raise MigrationFailed(f"{old.id}, run as its safer form {safer.id}: {exc.reason}", path=exc.path,
+                              line=exc.line, sqlstate=exc.sqlstate, migration_id=exc.migration_id) from None
 
 
 def _apply_targets(project: Project, module: str | None, to: str | None) -> tuple[Migration, ...]:
@@ -596,15 +624,17 @@ def _set_timeouts(session: _Session) -> None:
 
 
 def _run_and_record(session: _Session, migration: Migration, statements: Statements,
-                    record: Callable[[psycopg.Connection[Any], Migration], None]) -> None:
+                    record: Callable[[psycopg.Connection[Any], Migration], None], *,
+                    transactional: bool | None = None) -> None:
     """Run one direction of a migration; its effects and its record commit together.
 
-    Notices count only once the work they speak of is committed.
+    ``transactional`` overrides the migration's own header (its safer form's, when that
+    runs in its place). Notices count only once the work they speak of is committed.
     """
     conn = session.conn
     kept = len(session.notices)
     try:
-        if not migration.transactional:
+        if not (migration.transactional if transactional is None else transactional):
             _run_statements_outside_transaction(session, statements, migration.id)
             with conn.transaction():
                 record(conn, migration)

@@ -26,7 +26,7 @@ from dbkit.config import Settings
 from dbkit.errors import ConfigError, DbkitError, InputError
 
 MIGRATION_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9][a-z0-9_]*)(?P<rollback>\.rollback)?\.sql$")
-KNOWN_DIRECTIVES = ("depends", "transactional", "include")
+KNOWN_DIRECTIVES = ("depends", "transactional", "include", "replaces")
 _DIRECTIVE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z0-9_-]*)\s*:\s*(?P<value>.*?)\s*$")
 _INCLUDE = re.compile(r"^\s*--\s*include\s*:\s*(?P<path>\S+)\s*$")
 REPEATABLE_DIRS = ("functions", "policies")
@@ -91,6 +91,9 @@ class Migration:
     depends: tuple[str, ...]  # explicit and implied (previous migration of the module)
     transactional: bool
     includes: tuple[Include, ...]
+    replaces: str | None = None  # an earlier migration of the module this one is the safer form of
+    # A replacement's includes: the replaced migration's files, which stay owned (and recorded) by it.
+    shared_includes: tuple[Include, ...] = ()
 
     @property
     def checksum(self) -> str:
@@ -98,7 +101,7 @@ class Migration:
 
     def expanded(self) -> ExpandedSql:
         """The forward SQL with every ``-- include:`` replaced by the file's text."""
-        return _expand(self.forward, self.includes)
+        return _expand(self.forward, self.includes + self.shared_includes)
 
     def expanded_rollback(self) -> ExpandedSql:
         return _expand(self.rollback, ())
@@ -146,6 +149,10 @@ class Project:
             wanted.add(current)
             stack.extend(by_id[current].depends)
         return tuple(m for m in self.plan if m.id in wanted)
+
+    def replacement(self, migration_id: str) -> Migration | None:
+        """The migration that declares ``-- replaces: migration_id`` (its safer form), if any."""
+        return next((m for m in self.plan if m.replaces == migration_id), None)
 
     def dependents(self, ids: set[str]) -> tuple[Migration, ...]:
         """Migrations that depend, directly or not, on any of ``ids`` (excluding them)."""
@@ -268,6 +275,7 @@ class _Loader:
         all_migrations = [m for module in loaded for m in module.migrations]
         self._check_unique_ids(all_migrations)
         self._check_dependencies(all_migrations)
+        self._check_replacements(all_migrations)
         self._check_includes(all_migrations)
         if settings.sql_dir.is_dir():
             for path in sorted(settings.sql_dir.rglob("*.sql")):
@@ -346,14 +354,18 @@ class _Loader:
                             f"include {raw} in a rollback is never expanded; drop the included objects explicitly")
         depends: list[str] = [previous] if previous else []
         transactional = True
+        replaces: str | None = None
         for key, value, line in directives:
-            if key == "depends":
+            if key == "replaces":
+                replaces = value.strip()
+            elif key == "depends":
                 depends.extend(d for d in value.split() if d not in depends)
             elif key == "transactional":
                 if value.lower() not in {"true", "false"}:
                     self.report(Problem.HEADER, forward.name, line, f"transactional must be true or false, not {value!r}")
                 else:
                     transactional = value.lower() == "true"
+        includes = tuple(self._includes(forward))
         return Migration(
             id=stem,
             module=module,
@@ -362,7 +374,9 @@ class _Loader:
             rollback=rollback,
             depends=tuple(depends),
             transactional=transactional,
-            includes=tuple(self._includes(forward)),
+            includes=() if replaces else includes,
+            replaces=replaces,
+            shared_includes=includes if replaces else (),
         )
 
     def _header_directives(self, source: SourceFile) -> list[tuple[str, str, int]]:
@@ -426,6 +440,32 @@ class _Loader:
                     line = _directive_line(migration.forward, "depends")
                     self.report(Problem.HEADER, migration.forward.name, line,
                                 f"depends on unknown migration id {dep!r}")
+
+    def _check_replacements(self, migrations: list[Migration]) -> None:
+        """``-- replaces: ID`` names one earlier migration of the same module, replaced once."""
+        by_id = {m.id: m for m in migrations}
+        claimed: dict[str, str] = {}
+        for migration in migrations:
+            old_id = migration.replaces
+            if old_id is None:
+                continue
+            line = _directive_line(migration.forward, "replaces")
+            old = by_id.get(old_id)
+            if old is None or old.module != migration.module or old.number >= migration.number:
+                self.report(Problem.HEADER, migration.forward.name, line,
+                            f"replaces {old_id!r}, which is not an earlier migration of module {migration.module}")
+            elif old_id in claimed:
+                self.report(Problem.HEADER, migration.forward.name, line,
+                            f"{old_id} is already replaced by {claimed[old_id]}; a migration has one safer form")
+            elif old.replaces is not None:
+                self.report(Problem.HEADER, migration.forward.name, line,
+                            f"{old_id} is itself a replacement; replace {old.replaces} instead")
+            elif ({inc.file.path.resolve() for inc in migration.shared_includes}
+                  != {inc.file.path.resolve() for inc in old.includes}):
+                self.report(Problem.INCLUDE, migration.forward.name, line,
+                            f"a replacement includes exactly the files of {old_id} "
+                            f"({', '.join(inc.file.name for inc in old.includes) or 'none'}), which stay its own")
+            claimed.setdefault(old_id, migration.id)
 
     def _check_includes(self, migrations: list[Migration]) -> None:
         settings = self.settings

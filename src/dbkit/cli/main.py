@@ -106,11 +106,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dbkit.cli import ci, lint, listen, migrate, snapshot, verify
+    from dbkit.cli import ci, lint, listen, migrate, rehearse, snapshot, verify
 
     for command in (
         migrate.apply, migrate.rollback, migrate.status, migrate.baseline, migrate.repair, migrate.new,
-        verify.verify, snapshot.snapshot, snapshot.plan, lint.lint, ci.ci, listen.listen,
+        verify.verify, snapshot.snapshot, snapshot.plan, lint.lint, ci.ci, rehearse.rehearse, listen.listen,
     ):
         cli.add_command(command)
 

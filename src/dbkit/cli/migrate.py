@@ -31,6 +31,7 @@ MODULE_HELP = "Only this module (and the migrations it depends on)."
 #: apply and rollback run DDL: every wait applies; baseline and repair only take the migration lock.
 run_options = setting_options("migration_lock_wait", "ddl_lock_wait", "statement_timeout", "retries")
 lock_options = setting_options("migration_lock_wait")
+replica_options = setting_options("wait_replica_lag_below", "replica_wait_limit")
 
 
 def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: bool) -> None:
@@ -55,6 +56,7 @@ def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: boo
 @click.option("--to", "to", default=None, metavar="ID", help="Apply up to and including this migration id.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
 @run_options
+@replica_options
 @format_option("text", "json")
 @json_errors("apply")
 def apply(database_url: str | None, config_file: Path | None,
@@ -62,7 +64,14 @@ def apply(database_url: str | None, config_file: Path | None,
     """Apply pending migrations, then re-apply changed function/policy files.
 
     \b
-    Example:  DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
+    With streaming standbys connected, each applied migration is followed by their replay
+    lag before and after it (pg_stat_replication); --wait-replica-lag-below makes apply
+    wait for the standbys before each migration.
+
+    \b
+    Examples:
+      DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
+      dbkit apply --wait-replica-lag-below 2s --replica-wait-limit 10min
     """
     from dbkit import engine
 
@@ -72,6 +81,15 @@ def apply(database_url: str | None, config_file: Path | None,
         echo_json({"command": "apply", "ok": True, **to_jsonable(result)})
         return
     _echo_steps(result, "applied", "nothing to apply: the database is up to date", show_sql=dry_run)
+    _echo_replication(result)
+
+
+def _echo_replication(result: engine.RunResult) -> None:
+    for lag in result.replication:
+        waited = f" after waiting {lag.waited_s:.1f} s" if lag.waited_s >= 0.05 else ""
+        before = "; ".join(s.describe() for s in lag.before) or "none"
+        after = "; ".join(s.describe() for s in lag.after) or "none"
+        click.echo(f"  {lag.target}: standby replay lag before {before}{waited}; after {after}")
 
 
 @click.command()

@@ -66,6 +66,11 @@ _SETTING_HELP = {
                       "migration fails, or is retried with --retries."),
     "statement_timeout": ("DURATION", "PostgreSQL statement_timeout for each migration statement, e.g. 5min "
                           "(default 0: off)."),
+    "wait_replica_lag_below": ("DURATION", "Before each migration, wait until every streaming standby's replay "
+                               "lag (pg_stat_replication) is below DURATION, e.g. 2s or 500ms (default: do not "
+                               "wait; the lag is reported either way)."),
+    "replica_wait_limit": ("SECONDS", "Give up (exit 1, later migrations not applied) when the standbys stay "
+                           "behind --wait-replica-lag-below this long: seconds, or e.g. 10min (default 600)."),
     "retries": ("N", "Retry a migration whose statement waited longer than --ddl-lock-wait, N times with "
                 "backoff (default 0)."),
 }

@@ -1,0 +1,4 @@
+-- Rollback of 0014_strategy_workflow_sessions_autonomous_online: nothing; in its own place (after 0013) it changed nothing.
+-- Where it ran in 0002's place, 0002 is recorded and 0002's rollback undoes it.
+
+select 1 as nothing_to_undo;
