@@ -196,3 +196,14 @@ def test_per_module_counts_are_computed_once_and_agree_with_the_report() -> None
     assert facts.counts.as_dict() == report.counts()
     assert json.loads(reports.render(report, "json"))["summary"]["module_counts"]["n"]["skipped"] == 1
 
+
+def test_passing_read_only_run_of_the_project_gives_a_markdown_report_under_20_kb(migrated_url: str,
+                                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "verify.md"
+    result = run_dbkit("verify", "--output", str(out), url=migrated_url)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# dbkit verify: PASSED")
+    assert len(text.encode()) < 20_000, len(text.encode())
+    assert "## Skipped" in text and "| Module | Failed |" in text
+    assert result.stdout == "" and result.stderr.startswith(f"wrote {out}: PASSED")
