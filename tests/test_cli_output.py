@@ -141,3 +141,68 @@ def test_listen_says_where_it_is_listening_before_any_notification(migrated_url:
     first = result.stderr.splitlines()[0]
     assert first.startswith("listening on channel 'automation_trigger' at postgres@127.0.0.1:")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["apply", "status", "rollback"])
+def test_report_formats_of_a_fleet_are_refused_for_one_database(command: str, migrated_url: str) -> None:
+    result = run_dbkit(*COMMANDS[command], "--format", "markdown", url=migrated_url)
+    assert result.exit_code == 2
+    assert "is for fleet runs (--targets FILE)" in result.stderr
+
+
+def _on_a_terminal(*args: str, url: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run dbkit with stderr on a pseudo-terminal (a person watching) and stdout to a file (piped)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from helpers import REPO_ROOT
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "DATABASE_URL")}
+    env["DATABASE_URL"] = url
+    chunks: list[bytes] = []
+    with tempfile.TemporaryFile(mode="w+") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "dbkit", *args], cwd=cwd or REPO_ROOT, env=env,
+                                stdout=out, stderr=slave, text=True)
+        os.close(slave)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed its end
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=10)
+        os.close(master)
+        out.seek(0)
+        stdout = out.read()
+    return code, stdout, b"".join(chunks).decode(errors="replace")
+
+
+def test_verify_shows_progress_on_a_terminal_but_not_with_json(migrated_url: str) -> None:
+    code, stdout, terminal = _on_a_terminal("verify", url=migrated_url)
+    assert code == 0 and "… hand-written checks of platform" in terminal and "… hand-written" not in stdout
+    code, stdout, terminal = _on_a_terminal("verify", "--format", "json", url=migrated_url)
+    assert code == 0 and "… " not in terminal
+    assert json.loads(stdout)["summary"]["result"] == "passed"
+
+
+def test_fleet_progress_counts_databases_on_a_terminal(migrated_url: str, tmp_path: Path) -> None:
+    targets = tmp_path / "t.txt"
+    targets.write_text(migrated_url + "\n", encoding="utf-8")
+    code, stdout, terminal = _on_a_terminal("status", "--targets", str(targets), url="")
+    assert code == 0, terminal
+    assert "… fleet: 1/1 databases" in terminal and "… fleet" not in stdout
+    code, stdout, terminal = _on_a_terminal("status", "--targets", str(targets), "--format", "json", url="")
+    assert "… fleet" not in terminal and json.loads(stdout)["counts"]["ok"] == 1

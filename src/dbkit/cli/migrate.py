@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from dbkit import engine, scaffold
+from dbkit import fleet as fleet_core
+from dbkit.cli.fleet import FleetOptions, fleet_options, run_fleet
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -50,7 +52,7 @@ def _emit_run(result: engine.RunResult, command: str, fmt: str, output: Path | N
     _echo_notices(result)
 
 
-ALL_FORMATS = ("text", "json")
+ALL_FORMATS = ("text", "json", "junit", "markdown", "html")
 
 
 @click.command()
@@ -60,15 +62,25 @@ ALL_FORMATS = ("text", "json")
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL, then a per-module summary; change nothing.")
 @run_options
 @output_options(*ALL_FORMATS)
+@fleet_options()
 @json_errors("apply")
 def apply(database_url: str | None, config_file: Path | None, module: str | None, to: str | None, dry_run: bool,
-          fmt: str, output: Path | None) -> None:
+          fmt: str, output: Path | None, fleet: FleetOptions | None) -> None:
     """Apply pending migrations, then re-apply changed function/policy files.
+
+    With --targets FILE: on every database the file lists (canaries first, --parallel at a
+    time), each verified read-only after its apply; one combined report.
 
     \b
     Examples:
       DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
+      dbkit apply --targets tenants.txt --canary 2 --parallel 8 --output fleet.html
     """
+    if fleet is not None:
+        settings = build_settings(None, config_file, need_database=False)
+        run_fleet(settings, fleet, "apply", fleet_core.apply_work(module=module, to=to, dry_run=dry_run),
+                  fmt=fmt, output=output, dry_run=dry_run)
+        return
     settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
     _emit_run(result, "apply", fmt, output, "nothing to apply: the database is up to date")
@@ -84,14 +96,23 @@ def apply(database_url: str | None, config_file: Path | None, module: str | None
 @click.option("--dry-run", is_flag=True, help="Print the plan and the SQL, then a per-module summary; change nothing.")
 @run_options
 @output_options(*ALL_FORMATS)
+@fleet_options()
 @json_errors("rollback")
 def rollback(database_url: str | None, config_file: Path | None, module: str | None, steps: int | None,
-             to: str | None, all_: bool, force: bool, dry_run: bool, fmt: str, output: Path | None) -> None:
+             to: str | None, all_: bool, force: bool, dry_run: bool, fmt: str, output: Path | None,
+             fleet: FleetOptions | None) -> None:
     """Roll back applied migrations, newest first.
+
+    With --targets FILE: on every database the file lists (canaries first); one combined report.
 
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
+    if fleet is not None:
+        settings = build_settings(None, config_file, need_database=False)
+        work = fleet_core.rollback_work(module=module, steps=steps, to=to, all_=all_, force=force, dry_run=dry_run)
+        run_fleet(settings, fleet, "rollback", work, fmt=fmt, output=output, dry_run=dry_run)
+        return
     settings = build_settings(database_url, config_file)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
@@ -103,15 +124,21 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
 @click.option("--module", default=None, help="Only this module.")
 @ignored_option("--lock-timeout")
 @output_options(*ALL_FORMATS)
+@fleet_options()
 @json_errors("status")
 def status(database_url: str | None, config_file: Path | None, module: str | None, fmt: str,
-           output: Path | None) -> None:
+           output: Path | None, fleet: FleetOptions | None) -> None:
     """Show applied, pending and changed-since-applied migrations and files per module.
 
     \b
     Examples:
       dbkit status --format json | jq '.modules[] | {name, pending}'
+      dbkit status --targets tenants.toml --group eu
     """
+    if fleet is not None:
+        settings = build_settings(None, config_file, need_database=False)
+        run_fleet(settings, fleet, "status", fleet_core.status_work(module=module), fmt=fmt, output=output)
+        return
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
     if fmt == "json":

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
+from dbkit import fleet as fleet_core
 from dbkit import report as reports
 from dbkit import verify as verifier
+from dbkit.cli.fleet import FleetOptions, fleet_options, run_fleet
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -35,8 +37,9 @@ FORMATS = ("text", "json", "junit", "markdown", "html")
                    "each in a transaction that is always rolled back (row locks, triggers and sequence values "
                    "are still touched). Without it verify only reads.")
 @output_options(*FORMATS)
+@fleet_options(single=FORMATS)
 def verify(database_url: str | None, config_file: Path | None, fmt: str, module: str | None, output: Path | None,
-           writes: bool) -> None:
+           writes: bool, fleet: FleetOptions | None) -> None:
     """Check the live database against what the SQL produces: catalog, privileges, behaviour, plans, drift.
 
     Read-only by default (safe on production, a read-only database and a hot standby).
@@ -48,7 +51,13 @@ def verify(database_url: str | None, config_file: Path | None, fmt: str, module:
       dbkit verify --output verify.html          # the suffix picks the format
       dbkit verify --module alm_reporting --format json | jq '.summary.counts'
       dbkit verify --with-writes                 # on a staging copy: behaviour and RLS matrix too
+      dbkit verify --targets tenants.txt --parallel 8 --format junit --output fleet.xml
     """
+    if fleet is not None:
+        settings = build_settings(None, config_file, need_database=False)
+        run_fleet(settings, fleet, "verify", fleet_core.verify_work(module=module, writes=writes), fmt=fmt,
+                  output=output)
+        return
     settings = build_settings(database_url, config_file, need_database=False)
     try:
         settings.require_database()
