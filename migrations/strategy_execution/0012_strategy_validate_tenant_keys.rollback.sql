@@ -23,7 +23,8 @@ alter table public.strategy_watchlists
 comment on constraint strategy_watchlists_execution_same_workflow_fkey on public.strategy_watchlists is
     'added_by_execution_id is a run of the same strategy (tenant isolation; checked at commit, docs/security.md).';
 
-alter table public.strategy_execution_logs drop constraint if exists strategy_execution_logs_execution_same_workflow_fkey;
+alter table public.strategy_execution_logs
+    drop constraint if exists strategy_execution_logs_execution_same_workflow_fkey;
 alter table public.strategy_execution_logs
     add constraint strategy_execution_logs_execution_same_workflow_fkey
     foreign key (execution_id, workflow_id)
