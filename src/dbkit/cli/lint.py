@@ -60,9 +60,13 @@ def lint(config_file: Path | None, fmt: str, output: Path | None, database: str 
                            + (f"in {output}" if output is not None else "above"))
 
 
+def _interactive() -> bool:
+    return interactive()
+
+
 def _counter(label: str) -> Callable[[int, int], None] | None:
     """``label: done/total files`` on an interactive stderr, once the work has taken PROGRESS_AFTER seconds."""
-    if not interactive():
+    if not _interactive():
         return None
     after = PROGRESS_AFTER
     started = time.monotonic()
