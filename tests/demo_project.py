@@ -162,9 +162,19 @@ uses_index = "idx_items_owner"
 """
 
 
+# The identities its check files act as (the tool has none of its own).
+IDENTITIES = """
+[identities]
+anon = { role = "anon" }
+owner = { role = "authenticated", sub = "00000000-0000-4000-8000-00000000d0a1", label = "authenticated (owner)" }
+stranger = { role = "authenticated", sub = "00000000-0000-4000-8000-00000000d0b2", label = "authenticated (stranger)" }
+service_role = { role = "service_role" }
+"""
+
+
 def write_demo_project(root: Path, snapshots: dict[str, str] | None = None, checks: str = CHECKS) -> Path:
     """A dbkit project with the repo's platform module and the demo module (and their snapshots)."""
-    (root / "dbkit.toml").write_text('migrations = "migrations"\nsql = "sql"\n')
+    (root / "dbkit.toml").write_text('migrations = "migrations"\nsql = "sql"\n' + IDENTITIES)
     platform = root / "migrations" / "platform"
     platform.mkdir(parents=True)
     for f in (REPO_ROOT / "migrations" / "platform").glob("0001_*"):

@@ -1,4 +1,5 @@
-"""Databases prepared the way a Supabase project is before dbkit applies anything.
+"""Databases prepared the way a Supabase project is before dbkit applies anything, and the
+attacks tried on them (issue 13): the one fixture module of the security tests.
 
 Every Supabase project has the API roles and, for the role that runs migrations,
 ``alter default privileges in schema public grant all on tables, functions, sequences
@@ -11,9 +12,14 @@ real apply, so a test sees exactly what a migration leaves behind on such a data
 ``DATABASE_WIDE_DEFAULTS`` is the same grant without ``in schema public`` (a DBA's
 setting that reaches every schema, alm_reporting included).
 
-The modules applied are the ones whose privileges these tests own: platform,
-wealth_automation and alm_reporting. A plain database with the same modules is built
-the same way, so the two can be compared object by object.
+Every module is applied. A plain database is built the same way, so the two can be
+compared object by object; ``attack_url`` gives each test a clone of either, so every
+attack is tried on both.
+
+``attempt`` runs one statement as an API identity the way PostgREST does
+(``dbkit.identity.act_as``) inside a transaction that is rolled back, and reports the
+outcome: ``"rows"``, ``"0 rows"`` or the SQLSTATE of the error. (The hosted-Supabase cluster
+shape, with ``postgres`` a non-superuser, is conftest's ``supabase_url``.)
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ import pytest
 from dbkit import engine
 from dbkit.config import load_settings
 from dbkit.ephemeral import Server
+from dbkit.identity import Identity, act_as
 from helpers import REPO_ROOT
 
-MODULES = ("platform", "wealth_automation", "alm_reporting")
 API_ROLES = ("anon", "authenticated", "service_role")
+ROWS, NO_ROWS = "rows", "0 rows"
 
 _ROLES = """
 do $$
@@ -67,7 +74,7 @@ PREPARATIONS = {"plain": "", "supabase": SUPABASE_DEFAULTS, "database_wide": DAT
 
 @pytest.fixture(scope="session")
 def prepared_templates(server: Server) -> Iterator[dict[str, str]]:
-    """One template per preparation ("plain", "supabase", "database_wide"), the modules applied."""
+    """One template per preparation ("plain", "supabase", "database_wide"), every module applied."""
     names: dict[str, str] = {}
     with ExitStack() as templates:
         for kind, preparation in PREPARATIONS.items():
@@ -75,8 +82,7 @@ def prepared_templates(server: Server) -> Iterator[dict[str, str]]:
             if preparation:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(preparation)
-            for module in MODULES:
-                engine.apply(load_settings(REPO_ROOT, database_url=url), module=module)
+            engine.apply(load_settings(REPO_ROOT, database_url=url))
             names[kind] = url.rsplit("/", 1)[1]
         yield names
 
@@ -133,3 +139,57 @@ def effective_privileges(url: str) -> dict[str, str]:
         conn.execute("set search_path = ''")
         rows: list[Any] = conn.execute(_PRIVILEGES, {"roles": list(API_ROLES)}).fetchall()
     return {str(k): str(v) for k, v in rows}
+
+
+def attempt(url: str, statement: str, *, role: str, sub: str | None = None, setup: str | None = None,
+            params: Any = None) -> str:
+    """Run ``statement`` as ``role`` (and JWT subject ``sub``); always rolled back."""
+    with psycopg.connect(url) as conn:
+        cur = conn.cursor()
+        if setup:
+            cur.execute(setup)
+        act_as(cur, Identity(role, sub))
+        try:
+            cur.execute(statement, params)
+            affected = cur.rowcount
+            cur.execute("set constraints all immediate")
+        except psycopg.Error as exc:
+            conn.rollback()
+            return str(exc.sqlstate)
+        result = ROWS if affected > 0 else NO_ROWS
+        conn.rollback()
+        return result
+
+
+def table_privileges(url: str, tables: list[str], roles: tuple[str, ...]) -> dict[tuple[str, str], set[str]]:
+    """Every table-level privilege each role holds (directly, through PUBLIC or a role it belongs to)."""
+    kinds = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+    held: dict[tuple[str, str], set[str]] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in tables:
+            for role in roles:
+                held[(table, role)] = {
+                    kind for kind in kinds
+                    if conn.execute("select has_table_privilege(%s, %s, %s)", (role, table, kind)).fetchone() == (True,)
+                }
+    return held
+
+
+def updatable_columns(url: str, table: str, role: str) -> set[str]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "select a.attname from pg_attribute as a where a.attrelid = %s::regclass and a.attnum > 0"
+            " and not a.attisdropped and has_column_privilege(%s, a.attrelid, a.attnum, 'UPDATE')",
+            (table, role)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def privileges_beyond_rls(url: str, tables: list[str]) -> list[tuple[str, str, set[str]]]:
+    """(table, role, privileges) where an API role holds what RLS does not govern (TRUNCATE,
+    TRIGGER, REFERENCES), or anon holds anything at all: empty when the tables are closed."""
+    found = []
+    for (table, role), held in table_privileges(url, tables, API_ROLES).items():
+        if held & {"TRUNCATE", "TRIGGER", "REFERENCES"} or (role == "anon" and held):
+            found.append((table, role, held))
+    return found
+

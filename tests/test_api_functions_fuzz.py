@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tenant_attacks import become
+from dbkit.identity import Identity, act_as
+
 
 A = "00000000-0000-4000-8000-0000000000f1"
 B = "00000000-0000-4000-8000-0000000000f2"
@@ -133,7 +134,7 @@ def call(conn: psycopg.Connection[Any], fn: Function, args: tuple[Any, ...], *, 
             cur = conn.cursor()
             if without_b:
                 cur.execute("delete from auth.users where id = %s", (B,))
-            become(cur, "authenticated", A)
+            act_as(cur, Identity("authenticated", A))
             cur.execute(f"select * from {fn.name}({placeholders})", params)
             return "rows", sorted(repr(row) for row in cur.fetchall())
     except psycopg.Error as exc:

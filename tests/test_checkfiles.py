@@ -9,15 +9,21 @@ import pytest
 from dbkit import checkfiles
 from dbkit.config import load_settings
 from dbkit.errors import InputError
+from dbkit.identity import Identity
 from dbkit.project import load_project
 
 PATH = "migrations/demo/0001_demo_base.verify.toml"
+OWNER_ID = "00000000-0000-4000-8000-0000000000a1"
+# What a project declares in its configuration ([identities]); the tool knows none of its own.
+IDS = (Identity("anon", name="anon"), Identity("authenticated", OWNER_ID, name="owner"),
+       Identity("authenticated", "00000000-0000-4000-8000-0000000000b2", name="stranger"),
+       Identity("service_role", name="service_role"))
 ROW = '[[rows]]\nid = "demo.r"\nsource = "s"\nquery = "select 1"\nexpect = [["1"]]\n'
 
 
 def error_of(text: str) -> str:
     with pytest.raises(InputError) as info:
-        checkfiles.parse(text, path=PATH)
+        checkfiles.parse(text, path=PATH, identities=IDS)
     assert info.value.exit_code == 2 and info.value.path == PATH
     return str(info.value)
 
@@ -42,7 +48,7 @@ uses_index = "i"
 [prerequisites]
 source = "s"
 objects = ["schema auth"]
-""", path=PATH)
+""", path=PATH, identities=IDS)
     assert [r.id for r in parsed.rows] == ["demo.r"] and parsed.behaviour[0].expect_rowcount == 1
     assert parsed.rls["demo.t"].allowed_for("owner") == ("select",) and parsed.rls["demo.t"].allowed_for("anon") == ()
     assert parsed.plans[0].uses_index == "i" and parsed.prerequisites is not None
@@ -60,7 +66,8 @@ objects = ["schema auth"]
     ('[rls."demo.t"]\nsource = "s"\nselect = "x"\n[rls."demo.t".allowed]\nowner = ["truncate"]\n',
      "rls.demo.t.allowed.owner.0"),
     ('[rls."demo.t"]\nsource = "s"\nselect = "x"\n[rls."demo.t".allowed]\nadmin = ["select"]\n',
-     "unknown key 'admin' at rls.demo.t.allowed"),
+     "allowed: identity 'admin' is not declared in the configuration's [identities] (anon, owner, stranger, "
+     "service_role)"),
     ('[[plans]]\nid = "p"\nsource = "s"\nquery = "select 1"\n', "missing key plans.0.uses_index"),
     ("[[rows]\n", "not valid TOML"),
 ])
@@ -99,8 +106,9 @@ def test_a_check_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 def test_every_check_file_of_the_repository_loads() -> None:
     from helpers import REPO_ROOT
 
-    project = load_project(load_settings(REPO_ROOT))
-    loaded = [checkfiles.load_module(m) for m in project.modules]
+    settings = load_settings(REPO_ROOT)
+    project = load_project(settings)
+    loaded = [checkfiles.load_module(m, identities=settings.identities) for m in project.modules]
     assert sum(len(m.behaviour()) for m in loaded) > 100
     assert "* auth.*" in loaded[0].prerequisite_patterns()
 
@@ -111,9 +119,10 @@ BEHAVIOUR = '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpec
 
 
 def test_as_names_a_matrix_identity_instead_of_role_and_sub() -> None:
-    parsed = checkfiles.parse(BEHAVIOUR + 'as = "stranger"\n', path=PATH)
+    parsed = checkfiles.parse(BEHAVIOUR + 'as = "stranger"\n', path=PATH, identities=IDS)
     assert parsed.behaviour[0].as_ == "stranger"
-    assert "Input should be 'anon', 'owner', 'stranger' or 'service_role'" in error_of(BEHAVIOUR + 'as = "admin"\n')
+    assert "identity 'admin' is not declared in the configuration's [identities]" in error_of(BEHAVIOUR + 'as = "admin"\n')
+    assert "`sub` needs the `role`" in error_of(BEHAVIOUR + 'sub = "x"\n')
     assert "give either `as` or `role`/`sub`" in error_of(BEHAVIOUR + 'as = "owner"\nrole = "anon"\n')
 
 
@@ -127,17 +136,17 @@ sql = "truncate {table}"
 as = "{who}"
 expect_error = "42501"
 each = [{ who = "anon", table = "demo.t" }, { who = "owner", table = "demo.u" }]
-''', path=PATH)
+''', path=PATH, identities=IDS)
     assert [(b.id, b.as_, b.sql, b.description) for b in parsed.behaviour] == [
         ("demo.anon_cannot_truncate", "anon", "truncate demo.t", "anon cannot truncate demo.t"),
         ("demo.owner_cannot_truncate", "owner", "truncate demo.u", "owner cannot truncate demo.u")]
 
 
-def test_each_keeps_owner_and_stranger_and_json_braces() -> None:
+def test_each_keeps_identity_placeholders_and_json_braces_and_the_configured_ids_fill_them() -> None:
     parsed = checkfiles.parse('[[behaviour]]\nid = "demo.{n}"\nsource = "s"\nexpect_rowcount = 1\n'
                               'sql = "select \'{owner}\', \'{\\"a\\": 1}\'::jsonb, {n}"\neach = [{ n = "1" }]\n',
-                              path=PATH)
-    assert parsed.behaviour[0].sql == 'select \'{owner}\', \'{"a": 1}\'::jsonb, 1'
+                              path=PATH, identities=IDS)
+    assert parsed.behaviour[0].sql == f'select \'{OWNER_ID}\', \'{{"a": 1}}\'::jsonb, 1'
 
 
 @pytest.mark.parametrize(("each", "message"), [
@@ -162,7 +171,7 @@ parent = "insert into demo.t (parent) values (2)"
 parent_update = "update demo.t set parent = 2"
 [rls."demo.t".allowed]
 service_role = ["move", "reference"]
-''', path=PATH)
+''', path=PATH, identities=IDS)
     matrix = parsed.rls["demo.t"]
     assert list(matrix.statements()) == ["move", "reference.parent", "reference.parent_update"]
     assert matrix.allows("service_role", "reference.parent") and not matrix.allows("owner", "move")
@@ -205,8 +214,8 @@ def test_module_wide_mistakes_name_the_file(tmp_path: Path, first: str, second: 
 
 def test_expect_error_takes_one_sqlstate_or_a_non_empty_list_of_them() -> None:
     behaviour = '[[behaviour]]\nid = "demo.b"\nsource = "s"\nsql = "select 1"\nexpect_error = {}\n'
-    parsed = checkfiles.parse(behaviour.format('["23503", "23001"]'), path=PATH)
+    parsed = checkfiles.parse(behaviour.format('["23503", "23001"]'), path=PATH, identities=IDS)
     assert parsed.behaviour[0].accepted_errors == ("23503", "23001")
-    assert checkfiles.parse(behaviour.format('"23505"'), path=PATH).behaviour[0].accepted_errors == ("23505",)
+    assert checkfiles.parse(behaviour.format('"23505"'), path=PATH, identities=IDS).behaviour[0].accepted_errors == ("23505",)
     assert "expect_error" in error_of(behaviour.format("[]"))
     assert "expect_error" in error_of(behaviour.format('["2350"]'))

@@ -36,8 +36,16 @@ def test_ci_runs_the_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     payload = json.loads(as_json.stdout)
     assert payload["ok"] is True
     assert [s["name"] for s in payload["steps"]] == [
-        "apply", "catalog snapshots current", "verify (with writes, rolled back)", "rollback --all", "nothing left",
+        "plan file current", "apply", "catalog snapshots current", "verify (with writes, rolled back)", "rollback --all", "nothing left",
         "apply again", "verify again (read-only)"]
+
+
+def test_ci_fails_first_when_the_committed_plan_file_is_stale(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "migrations/PLAN").write_text("1. m/0001_gone\n")
+    result = run_dbkit("ci", cwd=project)
+    assert result.exit_code == 1
+    assert "ci failed at step 'plan file current'" in result.stderr and "run `dbkit plan`" in result.output
 
 
 def test_ci_fails_when_rollback_leaves_an_object_behind(tmp_path: Path) -> None:
@@ -56,6 +64,7 @@ def test_ci_fails_when_a_committed_snapshot_is_stale(tmp_path: Path) -> None:
     project = _project(tmp_path)
     (project / "migrations/m/0002_m_t2.sql").write_text(
         "-- Test migration 2, changed after its snapshot.\ncreate table public.m_t2 (id int primary key, note text);\n")
+    assert run_dbkit("plan", cwd=project).exit_code == 0  # the plan is current: the snapshot is what is stale
     result = run_dbkit("ci", cwd=project)
     assert result.exit_code == 1
     assert "FAIL catalog snapshots current" in result.stdout

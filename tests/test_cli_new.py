@@ -20,14 +20,31 @@ def test_new_scaffolds_next_number_with_rollback_and_check_file(tmp_path: Path) 
     assert [m.id for m in loaded.plan][-1] == "0003_add_notes"
 
 
-def test_new_first_migration_of_a_module_depends_on_platform(tmp_path: Path) -> None:
+def test_new_first_migration_of_a_module_depends_on_what_the_configuration_names(tmp_path: Path) -> None:
     project = write_project(tmp_path, {
-        "migrations/platform/0001_platform_auth_shim.sql": "select 1;\n",
-        "migrations/platform/0001_platform_auth_shim.rollback.sql": "select 1;\n",
-    })
+        "migrations/core/0001_core_roles.sql": "select 1;\n",
+        "migrations/core/0001_core_roles.rollback.sql": "select 1;\n",
+    }, config='new_module_depends = ["0001_core_roles"]\n')
     (project / "migrations/fresh").mkdir()
     assert run_dbkit("new", "fresh", "start", cwd=project).exit_code == 0
-    assert "-- depends: 0001_platform_auth_shim" in (project / "migrations/fresh/0001_start.sql").read_text()
+    assert "-- depends: 0001_core_roles\n" in (project / "migrations/fresh/0001_start.sql").read_text()
+    assert run_dbkit("new", "fresh", "more", cwd=project).exit_code == 0  # only the first migration
+    assert "depends" not in (project / "migrations/fresh/0002_more.sql").read_text()
+
+
+def test_new_first_migration_depends_on_nothing_without_configuration(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1))
+    (project / "migrations/fresh").mkdir()
+    assert run_dbkit("new", "fresh", "start", cwd=project).exit_code == 0
+    assert "depends" not in (project / "migrations/fresh/0001_start.sql").read_text()
+
+
+def test_new_refuses_a_configured_dependency_that_is_no_migration(tmp_path: Path) -> None:
+    project = write_project(tmp_path, table_migrations("m", 1), config='new_module_depends = ["0001_gone"]\n')
+    (project / "migrations/fresh").mkdir()
+    result = run_dbkit("new", "fresh", "start", cwd=project)
+    assert result.exit_code == 2 and "new_module_depends names '0001_gone'" in result.stderr
+    assert not (project / "migrations/fresh/0001_start.sql").exists()
 
 
 def test_new_rejects_bad_names_and_unknown_modules(tmp_path: Path) -> None:

@@ -244,3 +244,24 @@ def test_malformed_url_errors_quote_no_part_of_the_password(url: str) -> None:
     for fragment in ("S3cr3t", "Xq7", "Zk9"):
         assert fragment not in message, message
     assert "percent-encode" in message
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('listen_channel = "Bad Channel"', "listen_channel = \"Bad Channel\": must be a channel name"),
+    ('new_module_depends = "0001_x"', "new_module_depends = \"0001_x\": must be a list of migration ids"),
+    ('identities = { owner = { sub = "u" } }', "identity owner: role must name a database role"),
+    ('identities = { owner = { role = "r", claims = "x" } }', "identity owner: must be a table with role"),
+])
+def test_project_knowledge_in_the_configuration_is_validated(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "dbkit.toml").write_text(line + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert message in str(info.value)
+
+
+def test_identities_keep_the_configured_order_and_labels(tmp_path: Path) -> None:
+    (tmp_path / "dbkit.toml").write_text('[identities]\nclerk = { role = "app_clerk", sub = "u1" }\n'
+                                         'public = { role = "app_public", label = "anonymous" }\n')
+    found = load_settings(tmp_path).identities
+    assert [(i.name, i.role, i.sub, i.shown) for i in found] == [
+        ("clerk", "app_clerk", "u1", "app_clerk (clerk)"), ("public", "app_public", None, "anonymous")]

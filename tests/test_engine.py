@@ -743,12 +743,13 @@ def stages(server: Server) -> Iterator[dict[str, str]]:
 def test_every_non_transactional_migration_completes_after_a_run_that_stopped_half_way(
         migration_id: str, direction: str, server: Server, stages: dict[str, str]) -> None:
     """A killed `-- transactional: false` run leaves its first statements applied and no
-    record; the next apply (or rollback) must complete it, whatever statement it stopped at."""
+    record; the next apply (or rollback) must complete it, whatever statement it stopped at
+    (also after the last one, before the record)."""
     settings = load_settings(REPO_ROOT, environ={})
     migration = load_project(settings).migration(migration_id)
     text = migration.expanded() if direction == "forward" else migration.expanded_rollback()
     statements = split(text).items
-    for stopped_after in range(1, len(statements)):
+    for stopped_after in range(1, len(statements) + 1):
         name = f"nt_{uuid.uuid4().hex[:10]}"
         url = _create_database(server, name, template=stages[f"{migration_id} {direction}"])
         try:
@@ -765,3 +766,31 @@ def test_every_non_transactional_migration_completes_after_a_run_that_stopped_ha
                         f"{exc}")
         finally:
             _drop_databases(server, [name])
+
+
+def test_a_rollback_killed_inside_a_non_transactional_step_completes_with_the_steps_before_it(
+        empty_url: str, tmp_path: Path) -> None:
+    # The data-loss probe runs the whole rollback plan in one undone transaction. A
+    # non-transactional step a killed run left half done (its constraint dropped, its record
+    # kept) must be probed too, in its transaction form, or the step before it would be probed
+    # against a constraint that is gone and the next rollback could never run.
+    files = table_migrations("m", 1)
+    files["migrations/m/0002_m_check.sql"] = (
+        "-- Test migration 2.\nalter table public.m_t1 add constraint m_t1_id_check check (id > 0);\n")
+    files["migrations/m/0002_m_check.rollback.sql"] = "alter table public.m_t1 drop constraint m_t1_id_check;\n"
+    files["migrations/m/0003_m_valid.sql"] = (
+        "-- Test migration 3.\n-- transactional: false\ncreate index concurrently m_t1_id_idx on public.m_t1 (id);\n"
+        "alter table public.m_t1 drop constraint m_t1_id_check;\n"
+        "alter table public.m_t1 add constraint m_t1_id_check check (id > 0) not valid;\n")
+    files["migrations/m/0003_m_valid.rollback.sql"] = (
+        "-- transactional: false\nalter table public.m_t1 drop constraint if exists m_t1_id_check;\n"
+        "alter table public.m_t1 add constraint m_t1_id_check check (id > 0);\n"
+        "drop index concurrently if exists public.m_t1_id_idx;\n")
+    project = write_project(tmp_path, files, config='modules = ["m"]\n')
+    assert run_dbkit("apply", "--database-url", empty_url, cwd=project).exit_code == 0
+    with psycopg.connect(empty_url, autocommit=True) as conn:  # killed after its first statement
+        conn.execute("alter table public.m_t1 drop constraint if exists m_t1_id_check")
+    result = run_dbkit("rollback", "--all", "--database-url", empty_url, cwd=project)
+    assert result.exit_code == 0, result.stderr
+    with psycopg.connect(empty_url) as conn:
+        assert conn.execute("select to_regclass('public.m_t1')").fetchone() == (None,)

@@ -1,8 +1,8 @@
 """RLS of module strategy_execution (seed 003): every table x command x identity, and the
 policies' plans (auth.uid() once per statement as an InitPlan, ownership via an index).
 
-Identity is switched the way PostgREST does it: ``set local role authenticated`` plus
-``set local request.jwt.claims``. An allowed write is asserted through RETURNING, a
+Identity is switched the way PostgREST does it: ``dbkit.identity.act_as`` (``SET LOCAL ROLE`` plus
+the request.jwt claims). An allowed write is asserted through RETURNING, a
 filtered write by 0 rows, a denial by SQLSTATE 42501.
 """
 
@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from dbkit.ephemeral import Server
+from dbkit.identity import Identity, act_as
 from dbkit.plans import nodes as plan_nodes
 
 OWNER = "00000000-0000-0000-0000-00000000000a"
@@ -117,13 +118,9 @@ CASES = [
 
 
 def become(cur: psycopg.Cursor[Any], identity: str) -> None:
-    """Switch the transaction to an API identity, as PostgREST does."""
+    """Switch the transaction to an API identity, as PostgREST does (``dbkit.identity.act_as``)."""
     role = {"owner": "authenticated", "stranger": "authenticated"}.get(identity, identity)
-    claims: dict[str, str] = {"role": role}
-    if identity in ("owner", "stranger"):
-        claims["sub"] = OWNER if identity == "owner" else STRANGER
-    cur.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-    cur.execute(sql.SQL("set local request.jwt.claims = {}").format(sql.Literal(json.dumps(claims))))
+    act_as(cur, Identity(role, {"owner": OWNER, "stranger": STRANGER}.get(identity)))
 
 
 def outcome(cur: psycopg.Cursor[Any], statement: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from dbkit.identity import DEFAULT_IDENTITIES
+from dbkit.identity import Identity
 from dbkit.verify.hand_checks import DENIED, DENIED_BY_KEY, run_as
 
 SCHEMA = """
@@ -23,7 +23,7 @@ def _cell(url: str, statement: str, **kwargs: object) -> tuple[str, str]:
     with psycopg.connect(url) as conn:
         conn.execute(SCHEMA)
         cur = conn.cursor()
-        result = run_as(conn, cur, DEFAULT_IDENTITIES["service_role"], statement, **kwargs)  # type: ignore[arg-type]
+        result = run_as(conn, cur, Identity("service_role"), statement, **kwargs)  # type: ignore[arg-type]
         # the savepoint was rolled back: the row is as before
         assert conn.execute("select parent_id from child where id = 10").fetchone() == (1,)
         return result

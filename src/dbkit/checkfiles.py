@@ -13,8 +13,8 @@ Three things keep the files compact without hiding what a check does:
   ``uses = [...]`` (run in that order, before the check's own ``setup``). A fixture is
   declared in the file of the change whose objects it needs; checks of that change and of
   later changes of the module may use it.
-* ``as = "owner"``: one of the identities of the RLS matrix (anon, owner, stranger,
-  service_role) instead of ``role`` + ``sub``.
+* ``as = "owner"``: one of the identities the project declares in its configuration
+  (``[identities]``; each is a row of the RLS matrix) instead of ``role`` + ``sub``.
 * ``each = [{...}, ...]``: one behaviour entry stands for one check per table of
   placeholder values; ``{name}`` is replaced in every text of the entry (the id must
   contain one, so every expanded check has its own id).
@@ -37,27 +37,37 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, model_validator
 
 from dbkit.errors import InputError
-from dbkit.identity import DEFAULT_IDENTITIES, PLACEHOLDER_USERS
+from dbkit.identity import Identity, fill_placeholders
 from dbkit.project import Module
 
 CHECK_FILE_SUFFIX = ".verify.toml"
 COMMANDS = ("select", "insert", "update", "delete", "move", "reference")
-IDENTITIES = tuple(DEFAULT_IDENTITIES)
 
 CheckId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:\-]+$")]
 SqlState = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{5}$")]
 Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Command = Literal["select", "insert", "update", "delete", "move", "reference"]
-IdentityName = Literal["anon", "owner", "stranger", "service_role"]
 Row = list[str]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _declared(info: ValidationInfo) -> tuple[str, ...]:
+    """The identity names the configuration declares (passed as validation context)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return tuple(context.get("identities", ()))
+
+
+def _unknown_identity(name: str, declared: tuple[str, ...]) -> str:
+    known = ", ".join(declared) if declared else "none are declared"
+    return (f"identity {name!r} is not declared in the configuration's [identities] ({known}); "
+            "declare it in dbkit.toml or [tool.dbkit] of pyproject.toml")
 
 
 class RowsCheck(_Strict):
@@ -74,7 +84,8 @@ class BehaviourCheck(_Strict):
     an SQLSTATE, or a row count.
 
     It runs in a READ ONLY transaction by default when it cannot write; one that writes runs
-    with ``--with-writes``, rolled back. ``as`` names a matrix identity; ``role``/``sub`` any other.
+    with ``--with-writes``, rolled back. ``as`` names a configured identity; ``role`` (with an
+    optional ``sub``) any other.
     """
 
     id: CheckId
@@ -83,7 +94,7 @@ class BehaviourCheck(_Strict):
     uses: list[Name] = []
     setup: str | None = None
     sql: Text
-    as_: IdentityName | None = Field(default=None, alias="as")
+    as_: Name | None = Field(default=None, alias="as")
     role: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")] | None = None
     sub: str | None = None
     expect: list[Row] | None = None
@@ -92,12 +103,16 @@ class BehaviourCheck(_Strict):
     expect_rowcount: int | None = None
 
     @model_validator(mode="after")
-    def _one_outcome(self) -> BehaviourCheck:
+    def _one_outcome(self, info: ValidationInfo) -> BehaviourCheck:
         given = [k for k in ("expect", "expect_error", "expect_rowcount") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"needs exactly one of expect / expect_error / expect_rowcount, has {given or 'none'}")
         if self.as_ is not None and (self.role is not None or self.sub is not None):
             raise ValueError("`as` names an identity: give either `as` or `role`/`sub`, not both")
+        if self.sub is not None and self.role is None:
+            raise ValueError("`sub` needs the `role` the request runs as (or name a configured identity with `as`)")
+        if self.as_ is not None and self.as_ not in _declared(info):
+            raise ValueError(_unknown_identity(self.as_, _declared(info)))
         return self
 
     @property
@@ -106,13 +121,6 @@ class BehaviourCheck(_Strict):
         if self.expect_error is None:
             return ()
         return (self.expect_error,) if isinstance(self.expect_error, str) else tuple(self.expect_error)
-
-
-class Allowed(_Strict):
-    anon: list[Command] = []
-    owner: list[Command] = []
-    stranger: list[Command] = []
-    service_role: list[Command] = []
 
 
 class RlsMatrix(_Strict):
@@ -131,12 +139,15 @@ class RlsMatrix(_Strict):
     delete: str | None = None
     move: str | None = None
     reference: str | dict[Name, Text] | None = None
-    allowed: Allowed
+    allowed: dict[Name, list[Command]]  # identity -> the cells it may do; an identity not named may do none
 
     @model_validator(mode="after")
-    def _some_statement(self) -> RlsMatrix:
+    def _some_statement(self, info: ValidationInfo) -> RlsMatrix:
         if not self.statements():
             raise ValueError(f"needs at least one of {', '.join(COMMANDS)}")
+        unknown = [name for name in self.allowed if name not in _declared(info)]
+        if unknown:
+            raise ValueError("allowed: " + _unknown_identity(unknown[0], _declared(info)))
         return self
 
     def statements(self) -> dict[str, str]:
@@ -151,7 +162,7 @@ class RlsMatrix(_Strict):
         return cells
 
     def allowed_for(self, identity: str) -> tuple[str, ...]:
-        return tuple(getattr(self.allowed, identity))
+        return tuple(self.allowed.get(identity, ()))
 
     def allows(self, identity: str, cell: str) -> bool:
         return cell.split(".", 1)[0] in self.allowed_for(identity)
@@ -185,9 +196,11 @@ class CheckFile(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _expand_each(cls, data: Any) -> Any:
+    def _expand_each(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, dict) and isinstance(data.get("behaviour"), list):
-            data = {**data, "behaviour": [x for i, entry in enumerate(data["behaviour"]) for x in _expand(entry, i)]}
+            known = _declared(info)
+            data = {**data, "behaviour": [x for i, entry in enumerate(data["behaviour"])
+                                          for x in _expand(entry, i, known)]}
         return data
 
     @model_validator(mode="after")
@@ -207,12 +220,33 @@ class CheckFile(_Strict):
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _expand(entry: Any, index: int) -> list[Any]:
+def _expand(entry: Any, index: int, identities: tuple[str, ...]) -> list[Any]:
     """One behaviour entry with ``each`` -> one entry per placeholder table, ``{name}`` replaced."""
     if not isinstance(entry, dict) or "each" not in entry:
         return [entry]
-    each = entry["each"]
-    where = f"behaviour.{index}.each"
+    names = _each_names(entry["each"], f"behaviour.{index}.each")
+    if not names & set(_PLACEHOLDER.findall(str(entry.get("id", "")))):
+        raise ValueError(f"behaviour.{index}.id: must contain one of the placeholders {', '.join(sorted(names))} "
+                         "so that each expanded check has its own id")
+    body = {k: v for k, v in entry.items() if k != "each"}
+    expanded = [{k: _fill_each(v, values) for k, v in body.items()} for values in entry["each"]]
+    for item in expanded:
+        for key, value in item.items():
+            left = _unfilled(value, identities)
+            if left:
+                raise ValueError(f"behaviour.{index}.{key}: placeholder {{{left[0]}}} is given by no table of `each` "
+                                 f"(it gives {', '.join(sorted(names))})")
+    return expanded
+
+
+def _unfilled(value: Any, identities: tuple[str, ...]) -> list[str]:
+    """Placeholders left in a value after ``each`` filled it (identity names are filled later)."""
+    texts = value if isinstance(value, list) else [value]
+    return [n for t in texts if isinstance(t, str) for n in _PLACEHOLDER.findall(t) if n not in identities]
+
+
+def _each_names(each: Any, where: str) -> set[str]:
+    """The placeholder names every table of ``each`` gives (all the same, all strings)."""
     if not isinstance(each, list) or not each or not all(isinstance(p, dict) and p for p in each):
         raise ValueError(f"{where}: must be a non-empty list of tables of placeholder values")
     names = set(each[0])
@@ -221,27 +255,15 @@ def _expand(entry: Any, index: int) -> list[Any]:
             raise ValueError(f"{where}: every table must give the same placeholders ({', '.join(sorted(names))})")
         if not all(isinstance(v, str) for v in values.values()):
             raise ValueError(f"{where}: placeholder values must be strings")
-    if not names & set(_PLACEHOLDER.findall(str(entry.get("id", "")))):
-        raise ValueError(f"behaviour.{index}.id: must contain one of the placeholders {', '.join(sorted(names))} "
-                         "so that each expanded check has its own id")
+    return names
 
-    def fill(value: Any, values: dict[str, str]) -> Any:
-        if isinstance(value, str):
-            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
-        if isinstance(value, list):
-            return [fill(v, values) for v in value]
-        return value
 
-    body = {k: v for k, v in entry.items() if k != "each"}
-    expanded = [{k: fill(v, values) for k, v in body.items()} for values in each]
-    for item in expanded:
-        for key, value in item.items():
-            texts = value if isinstance(value, list) else [value]
-            left = [n for t in texts if isinstance(t, str) for n in _PLACEHOLDER.findall(t) if n not in PLACEHOLDER_USERS]
-            if left:
-                raise ValueError(f"behaviour.{index}.{key}: placeholder {{{left[0]}}} is given by no table of `each` "
-                                 f"(it gives {', '.join(sorted(names))})")
-    return expanded
+def _fill_each(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [_fill_each(v, values) for v in value]
+    return value
 
 
 class ChangeChecks(BaseModel):
@@ -255,10 +277,14 @@ class ChangeChecks(BaseModel):
 
 
 class ModuleChecks(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     module: str
     changes: tuple[ChangeChecks, ...] = ()
     fixtures: dict[str, str] = {}  # every fixture of the module, by name
+    identities: tuple[Identity, ...] = ()  # the configured identities, in configuration order
+
+    def identity(self, name: str) -> Identity:
+        return next(i for i in self.identities if i.name == name)
 
     def setup_of(self, uses: list[str], setup: str | None) -> str | None:
         """The SQL a check runs first: its fixtures in order, then its own setup."""
@@ -291,16 +317,30 @@ def is_prerequisite(key: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(key, p) for p in patterns)
 
 
-def parse(text: str, *, path: str) -> CheckFile:
-    """Parse one check file; ``path`` names it in errors."""
+def parse(text: str, *, path: str, identities: tuple[Identity, ...] = ()) -> CheckFile:
+    """Parse one check file; ``path`` names it in errors.
+
+    ``identities`` are the configured ones: the names ``as`` and the RLS matrix may use; a
+    ``{name}`` in any text of the file becomes that identity's user id (``sub``) here, once."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML ({exc})", path=path) from None
     try:
-        return CheckFile.model_validate(doc)
+        return CheckFile.model_validate(_filled(doc, identities),
+                                        context={"identities": tuple(i.name for i in identities)})
     except ValidationError as exc:
         raise InputError(_first_error(exc), path=path) from None
+
+
+def _filled(value: Any, identities: tuple[Identity, ...]) -> Any:
+    if isinstance(value, str):
+        return fill_placeholders(value, identities)
+    if isinstance(value, list):
+        return [_filled(v, identities) for v in value]
+    if isinstance(value, dict):
+        return {k: _filled(v, identities) for k, v in value.items()}
+    return value
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -313,8 +353,12 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def load_module(module: Module, *, display: dict[Path, str] | None = None) -> ModuleChecks:
-    """Every ``NNNN_name.verify.toml`` of ``module``, each beside the migration it checks."""
+def load_module(module: Module, *, identities: tuple[Identity, ...] = (),
+                display: dict[Path, str] | None = None) -> ModuleChecks:
+    """Every ``NNNN_name.verify.toml`` of ``module``, each beside the migration it checks.
+
+    ``identities`` are the configuration's (``Settings.identities``): the names ``as`` and
+    the RLS matrix may use, and whose ``{name}`` placeholders are filled in."""
     ids = {m.id for m in module.migrations}
     changes: list[ChangeChecks] = []
     seen: set[str] = set()
@@ -326,7 +370,7 @@ def load_module(module: Module, *, display: dict[Path, str] | None = None) -> Mo
         stem = file.name[: -len(CHECK_FILE_SUFFIX)]
         if stem not in ids:
             raise InputError(f"check file has no migration {stem}.sql beside it in module {module.name}", path=name)
-        checks = parse(_read(file, name), path=name)
+        checks = parse(_read(file, name), path=name, identities=identities)
         _unique(checks, seen, cells, name, module.name)
         for fixture, text in checks.fixtures.items():
             if fixture in fixtures:
@@ -338,7 +382,7 @@ def load_module(module: Module, *, display: dict[Path, str] | None = None) -> Mo
                 raise InputError(f"{what} uses fixture {unknown[0]!r}, which neither this file nor an earlier "
                                  f"check file of module {module.name} declares", path=name)
         changes.append(ChangeChecks(module=module.name, migration=stem, path=name, checks=checks))
-    return ModuleChecks(module=module.name, changes=tuple(changes), fixtures=fixtures)
+    return ModuleChecks(module=module.name, changes=tuple(changes), fixtures=fixtures, identities=identities)
 
 
 def _unique(checks: CheckFile, ids: set[str], cells: set[tuple[str, str]], path: str, module: str) -> None:
@@ -364,5 +408,5 @@ def _read(path: Path, name: str) -> str:
 
 
 __all__ = ["CheckFile", "ChangeChecks", "ModuleChecks", "RowsCheck", "BehaviourCheck", "RlsMatrix", "PlanCheck",
-           "Prerequisites", "load_module", "parse", "is_prerequisite", "COMMANDS", "IDENTITIES", "CHECK_FILE_SUFFIX",
+           "Prerequisites", "load_module", "parse", "is_prerequisite", "COMMANDS", "CHECK_FILE_SUFFIX",
            "cell_order"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from dbkit import engine, inspect
+from dbkit import engine, inspect, planfile
 from dbkit.config import DatabaseTarget, Settings
 from dbkit.ephemeral import Binaries, Server, ephemeral_postgres, find_binaries
 from dbkit.errors import DbkitError
@@ -103,6 +103,12 @@ class _Cycle:
                            f"(run `dbkit snapshot`): {'; '.join(problems[:10])}")
         return True, f"{len(expected)} objects: the committed catalog snapshots match the SQL"
 
+    def plan_current(self) -> tuple[bool, str]:
+        state = planfile.state(load_project(self.db))
+        if state.exists and not state.current:
+            return False, state.message()
+        return True, f"{state.path} matches the migrations" if state.exists else "no plan file (none committed)"
+
     def verify(self, writes: bool) -> tuple[bool, str]:
         result = verify(self.db, writes=writes, seeded_plans=writes)
         if writes or self.report is None:
@@ -123,6 +129,7 @@ class _Cycle:
 
     def steps(self, roundtrip: Callable[[Settings], tuple[bool, str]] | None) -> list[tuple[str, Step]]:
         cycle: list[tuple[str, Step]] = [
+            ("plan file current", self.plan_current),
             ("apply", self.apply),
             ("catalog snapshots current", self.snapshots_current),
             ("verify (with writes, rolled back)", lambda: self.verify(True)),

@@ -28,9 +28,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from dbkit.errors import ConfigError, InputError
+from dbkit.identity import Identity
 
 TRACKING_SCHEMA = "dbkit"
-DEFAULT_MODULE_ORDER = ("platform",)
 
 _ENCODE_HINT = "percent-encode special characters in the user name and password (@ %40, / %2F, : %3A, # %23, ? %3F, % %25)"
 
@@ -49,16 +49,7 @@ class DatabaseTarget:
         No message quotes any part of the URL: a password with an unencoded ``/`` or
         ``@`` lands in the port, host or database name, so none of them is safe to echo.
         """
-        text = url.strip()
-        if not text:
-            raise InputError("the database URL is empty; pass --database-url or set DATABASE_URL")
-        scheme = text.split(":", 1)[0].lower() if "://" in text else ""
-        if scheme:
-            if scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
-                shown = scheme if re.fullmatch(r"[a-z0-9+.-]{1,20}", scheme) else "(unreadable)"
-                raise InputError(f"unsupported database URL scheme {shown!r}; use postgresql://user@host:port/dbname")
-            if scheme == "postgresql+psycopg":
-                text = "postgresql" + text[len(scheme):]
+        text = _libpq_scheme(url.strip())
         try:
             params = {k: str(v) for k, v in conninfo_to_dict(text).items() if v is not None}
         except psycopg.ProgrammingError:
@@ -66,11 +57,7 @@ class DatabaseTarget:
                 "malformed database URL; expected postgresql://user@host:port/dbname or a key=value "
                 f"connection string ({_ENCODE_HINT})"
             ) from None
-        if any("@" in params.get(key, "") for key in ("host", "hostaddr", "port", "dbname")):
-            raise InputError(f"malformed database URL: an '@' where the host or database name belongs; {_ENCODE_HINT}")
-        for port in params.get("port", "").split(","):
-            if port and not (port.isdigit() and 0 < int(port) < 65536):
-                raise InputError(f"malformed database URL: the port is not a number from 1 to 65535; {_ENCODE_HINT}")
+        _refuse_misread(params)
         password = params.pop("password", None)
         return cls(params=params, password=password)
 
@@ -112,6 +99,26 @@ class DatabaseTarget:
 
     def secrets(self) -> tuple[str, ...]:
         return (self.password,) if self.password else ()
+
+
+def _libpq_scheme(text: str) -> str:
+    """The URL with a scheme libpq reads (``postgresql+psycopg`` is SQLAlchemy's spelling)."""
+    if not text:
+        raise InputError("the database URL is empty; pass --database-url or set DATABASE_URL")
+    scheme = text.split(":", 1)[0].lower() if "://" in text else ""
+    if scheme and scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
+        shown = scheme if re.fullmatch(r"[a-z0-9+.-]{1,20}", scheme) else "(unreadable)"
+        raise InputError(f"unsupported database URL scheme {shown!r}; use postgresql://user@host:port/dbname")
+    return "postgresql" + text[len(scheme):] if scheme == "postgresql+psycopg" else text
+
+
+def _refuse_misread(params: dict[str, str]) -> None:
+    """What libpq parsed but misread: a password with an unencoded ``@`` or ``/`` lands elsewhere."""
+    if any("@" in params.get(key, "") for key in ("host", "hostaddr", "port", "dbname")):
+        raise InputError(f"malformed database URL: an '@' where the host or database name belongs; {_ENCODE_HINT}")
+    for port in params.get("port", "").split(","):
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise InputError(f"malformed database URL: the port is not a number from 1 to 65535; {_ENCODE_HINT}")
 
 
 def secrets_in(url: str | None) -> tuple[str, ...]:
@@ -208,10 +215,53 @@ def _path_text(value: object) -> str:
 
 def _module_list(value: object) -> tuple[str, ...]:
     if not (isinstance(value, list) and all(isinstance(m, str) and m.strip() for m in value)):
-        raise ValueError("must be a list of module names, e.g. [\"platform\", \"billing\"]")
+        raise ValueError("must be a list of module names, e.g. [\"core\", \"billing\"]")
     if len(set(value)) != len(value):
         raise ValueError("names a module twice")
     return tuple(value)
+
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_MIGRATION_ID = re.compile(r"^\d{4}_[a-z0-9][a-z0-9_]*$")
+_IDENTITY_KEYS = {"role", "sub", "label"}
+
+
+def _channel(value: object) -> str:
+    """A NOTIFY channel name: a lowercase identifier PostgreSQL will not truncate."""
+    if not isinstance(value, str) or not _IDENTIFIER.match(value) or len(value.encode()) > 63:
+        raise ValueError("must be a channel name: a lowercase identifier of 1 to 63 bytes, e.g. \"app_events\"")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _migration_ids(value: object) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(m, str) and _MIGRATION_ID.match(m) for m in value)):
+        raise ValueError("must be a list of migration ids, e.g. [\"0001_core_schema\"]")
+    return tuple(dict.fromkeys(value))
+
+
+def _identities(value: object) -> tuple[Identity, ...]:
+    """``{name = {role = "...", sub = "...", label = "..."}}``: the identities check files name."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of identities, e.g. {owner = {role = \"app_user\", sub = \"<uuid>\"}}")
+    found: list[Identity] = []
+    for name, spec in value.items():
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"identity name {name!r} must be a lowercase identifier")
+        if not isinstance(spec, dict) or not spec.keys() <= _IDENTITY_KEYS or not spec:
+            raise ValueError(f"identity {name}: must be a table with role, and optionally sub and label")
+        if not all(isinstance(v, str) and v.strip() for v in spec.values()):
+            raise ValueError(f"identity {name}: role, sub and label must be non-empty strings")
+        role = spec.get("role")
+        if role is None or not _IDENTIFIER.match(role):
+            raise ValueError(f"identity {name}: role must name a database role (a lowercase identifier)")
+        found.append(Identity(role, spec.get("sub"), label=spec.get("label", ""), name=name))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -229,6 +279,10 @@ KEYS: dict[str, _Key] = {k.name: k for k in (
     _Key("migrations", _path_text),
     _Key("sql", _path_text),
     _Key("modules", _module_list),
+    _Key("new_module_depends", _migration_ids),
+    _Key("listen_channel", _channel),
+    _Key("identities", _identities),
+    _Key("sql_style", _flag),
     _Key("migration_lock_wait", _seconds, "--migration-lock-wait", "DBKIT_MIGRATION_LOCK_WAIT", "lock_timeout"),
     _Key("ddl_lock_wait", _postgres_duration, "--ddl-lock-wait", "DBKIT_DDL_LOCK_WAIT", "ddl_lock_timeout"),
     _Key("statement_timeout", _postgres_duration, "--statement-timeout", "DBKIT_STATEMENT_TIMEOUT"),
@@ -282,6 +336,10 @@ class Settings:
     statement_timeout: str = "0"  # PostgreSQL statement_timeout while a migration runs
     retries: int = 0  # retries of a migration whose statement waited longer than ddl_lock_wait
     notes: tuple[str, ...] = ()  # deprecation notes for the user, one line each
+    new_module_depends: tuple[str, ...] = ()  # `-- depends:` of a module's first migration (`dbkit new`)
+    listen_channel: str | None = None  # `dbkit listen`'s channel when none is named
+    identities: tuple[Identity, ...] = ()  # who check files may act as (`as = "name"`, `{name}` = its sub)
+    sql_style: bool = False  # lint holds migrations to docs/authoring.md's one style (DBK023)
 
     def require_database(self) -> DatabaseTarget:
         if self.database is None:
@@ -332,33 +390,10 @@ def load_settings(
     start = (cwd or Path.cwd()).resolve()
     values, root, source = _read_config(start, config_file)
     notes: list[str] = []
-    chosen: dict[str, Any] = {}
-    unknown = sorted(k for k in values if _OLD_NAMES.get(k, k) not in KEYS)
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KEYS))}")
-    for key, value in values.items():
-        new = _OLD_NAMES.get(key, key)
-        if new != key:
-            if new in values:
-                raise ConfigError(f"{source}: both {key} (deprecated) and {new} are set; keep only {new}")
-            notes.append(f"{source}: {key} is deprecated; rename it to {new}")
-        chosen[new] = _checked(new, value, f"{source}: {key} = {_shown(value)}")
-    env = os.environ if environ is None else environ
-    for spec in KEYS.values():
-        if spec.env and env.get(spec.env) is not None:
-            raw = env[spec.env]
-            chosen[spec.name] = _checked(spec.name, raw, f"environment {spec.env}={_short(raw)!r}")
-    for name, (raw, option) in (cli or {}).items():
-        old = old_option(name)
-        if option == old:
-            notes.append(f"{old} is deprecated; use {KEYS[name].option}")
-        chosen[name] = _checked(name, raw, f"{option} {_short(raw)!r}")
-    for name, value in overrides.items():
-        if value is None:
-            continue
-        if name not in KEYS:
-            raise TypeError(f"load_settings() got an unknown setting {name!r}")
-        chosen[name] = _checked(name, value, f"setting {name}={_shown(value)}")
+    chosen = _from_file(values, source, notes)
+    chosen.update(_from_environment(os.environ if environ is None else environ))
+    chosen.update(_from_options(cli or {}, notes))
+    chosen.update(_from_keywords(overrides))
     settings = Settings(
         root=root,
         migrations_dir=root / chosen.pop("migrations", "migrations"),
@@ -369,6 +404,44 @@ def load_settings(
         **chosen,
     )
     return settings.with_database(database_url, source=database_source) if database_url else settings
+
+
+def _from_file(values: dict[str, Any], source: str, notes: list[str]) -> dict[str, Any]:
+    unknown = sorted(k for k in values if _OLD_NAMES.get(k, k) not in KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KEYS))}")
+    chosen: dict[str, Any] = {}
+    for key, value in values.items():
+        new = _OLD_NAMES.get(key, key)
+        if new != key:
+            if new in values:
+                raise ConfigError(f"{source}: both {key} (deprecated) and {new} are set; keep only {new}")
+            notes.append(f"{source}: {key} is deprecated; rename it to {new}")
+        chosen[new] = _checked(new, value, f"{source}: {key} = {_shown(value)}")
+    return chosen
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    return {spec.name: _checked(spec.name, env[spec.env], f"environment {spec.env}={_short(env[spec.env])!r}")
+            for spec in KEYS.values() if spec.env and env.get(spec.env) is not None}
+
+
+def _from_options(cli: Mapping[str, CliValue], notes: list[str]) -> dict[str, Any]:
+    chosen: dict[str, Any] = {}
+    for name, (raw, option) in cli.items():
+        old = old_option(name)
+        if option == old:
+            notes.append(f"{old} is deprecated; use {KEYS[name].option}")
+        chosen[name] = _checked(name, raw, f"{option} {_short(raw)!r}")
+    return chosen
+
+
+def _from_keywords(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = [name for name, value in overrides.items() if value is not None and name not in KEYS]
+    if unknown:
+        raise TypeError(f"load_settings() got an unknown setting {unknown[0]!r}")
+    return {name: _checked(name, value, f"setting {name}={_shown(value)}")
+            for name, value in overrides.items() if value is not None}
 
 
 def _read_config(start: Path, config_file: Path | None) -> tuple[dict[str, Any], Path, str]:

@@ -54,7 +54,7 @@ from dbkit.errors import (
     ReadOnlyTarget,
 )
 from dbkit.project import Include, Migration, Project, load_project
-from dbkit.statements import Statements, check, split
+from dbkit.statements import Statements, check, split, transaction_form
 
 Progress = Callable[[str], None]
 ADVISORY_LOCK_KEY = 0x64626B6974  # "dbkit"
@@ -626,6 +626,15 @@ def _execute(conn: psycopg.Connection[Any], statements: Statements) -> None:
             raise _StatementFailed(index, pg_errors.error_from_result(result, encoding=conn.info.encoding))
 
 
+def _execute_each(conn: psycopg.Connection[Any], texts: list[str]) -> None:
+    """Run statements one by one (the probe's form of a non-transactional rollback)."""
+    for index, text in enumerate(texts):
+        try:
+            conn.execute(text.encode("utf-8"), prepare=False)
+        except psycopg.Error as exc:
+            raise _StatementFailed(index, exc) from None
+
+
 def _run_statements_outside_transaction(session: _Session, statements: Statements, migration_id: str) -> None:
     for index, statement in enumerate(statements.items):
         try:
@@ -806,10 +815,17 @@ def _probe(session: _Session, plan: list[tuple[Migration, Statements]], *, force
             _set_timeouts(session)
             for current in plan:
                 migration, statements = current
-                if not migration.transactional:
-                    continue  # cannot run inside a transaction: not probed (docs/decisions.md)
-                found[migration.id] = guard.probe(conn, partial(_execute, conn, statements))
-                _execute(conn, statements)  # for real (still undone): the next step sees its effect
+                if migration.transactional:
+                    run = partial(_execute, conn, statements)
+                else:
+                    texts = [transaction_form(item) for item in statements.items]
+                    if None in texts:
+                        break  # a statement only PostgreSQL's autocommit can run: later steps are not probed
+                    # Its transaction form: a step a killed run left half done is completed here
+                    # too, so the steps after it are probed against the state they will meet.
+                    run = partial(_execute_each, conn, [t for t in texts if t is not None])
+                found[migration.id] = guard.probe(conn, run)
+                run()  # for real (still undone): the next step sees its effect
     except (_StatementFailed, psycopg.Error) as exc:
         assert current is not None
         raise _failure(exc, current[1], current[0].id, session) from None

@@ -5,10 +5,11 @@ in both forms PostgREST has used (``request.jwt.claims`` as JSON, and the older
 ``request.jwt.claim.sub`` / ``request.jwt.claim.role``), then ``SET LOCAL ROLE``. Verify's
 RLS matrix and behaviour checks use it; tests and benchmarks use it too.
 
-The identities a check file may name come from ``DEFAULT_IDENTITIES``: ``anon``,
-``service_role`` and two signed-in users, ``owner`` and ``stranger``, whose ids are the
-placeholders ``{owner}`` / ``{stranger}`` in check files. Their values live here and
-nowhere else.
+Which identities exist is the project's business, not the tool's: they are declared in
+the configuration (``[identities]`` of ``dbkit.toml`` / ``[tool.dbkit.identities]``), each
+with a role, optionally a user id (``sub``) and a label. A check file names one with
+``as = "<name>"``, every identity is a row of the RLS matrix, and ``{<name>}`` in a check's
+SQL is that identity's ``sub``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ class Identity:
     sub: str | None = None
     extra_claims: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
+    name: str = ""  # the name check files use (``as = "owner"``); empty for an ad-hoc identity
+
+    @property
+    def shown(self) -> str:
+        """The label, or ``role (name)`` when none was configured."""
+        if self.label:
+            return self.label
+        role = self.role or "(no role)"
+        return role if self.name in ("", role) else f"{role} ({self.name})"
 
     def claims(self) -> dict[str, str]:
         claims = dict(self.extra_claims)
@@ -40,24 +50,11 @@ class Identity:
         return claims
 
 
-# Two users no real account has: ids in the RFC 4122 "variant" space, ending d0a1 / d0b2.
-PLACEHOLDER_USERS = {
-    "owner": "00000000-0000-4000-8000-00000000d0a1",
-    "stranger": "00000000-0000-4000-8000-00000000d0b2",
-}
-
-DEFAULT_IDENTITIES: dict[str, Identity] = {
-    "anon": Identity("anon", label="anon"),
-    "owner": Identity("authenticated", PLACEHOLDER_USERS["owner"], label="authenticated (owner)"),
-    "stranger": Identity("authenticated", PLACEHOLDER_USERS["stranger"], label="authenticated (stranger)"),
-    "service_role": Identity("service_role", label="service_role"),
-}
-
-
-def fill_placeholders(text: str) -> str:
-    """``{owner}`` / ``{stranger}`` in a check's SQL become the placeholder users' ids."""
-    for name, value in PLACEHOLDER_USERS.items():
-        text = text.replace("{" + name + "}", value)
+def fill_placeholders(text: str, identities: tuple[Identity, ...]) -> str:
+    """``{name}`` in a check's SQL becomes the user id (``sub``) of the identity of that name."""
+    for identity in identities:
+        if identity.sub is not None:
+            text = text.replace("{" + identity.name + "}", identity.sub)
     return text
 
 
@@ -81,4 +78,4 @@ def act_as(cur: psycopg.Cursor[Any], identity: Identity) -> None:
     cur.execute(act_as_sql(identity))
 
 
-__all__ = ["Identity", "DEFAULT_IDENTITIES", "PLACEHOLDER_USERS", "act_as", "act_as_sql", "fill_placeholders"]
+__all__ = ["Identity", "act_as", "act_as_sql", "fill_placeholders"]

@@ -1,8 +1,8 @@
 """Watch a PostgreSQL NOTIFY channel: LISTEN and yield each notification as a dict.
 
-The automations module's triggers send ``pg_notify('automation_trigger', <json>)``; an
-operator watches them with ``dbkit listen`` (``dbkit.cli.listen``), and tests consume them
-through :func:`notifications`. Each notification is
+A project's triggers send ``pg_notify('<channel>', <json>)``; an operator watches them with
+``dbkit listen`` (``dbkit.cli.listen``; the channel defaults to ``listen_channel`` of the
+configuration), and tests consume them through :func:`notifications`. Each notification is
 ``{"channel": str, "pid": int, "payload": <parsed JSON, or the raw text when it is not JSON>}``.
 
 Requires psycopg >= 3.2 (``Connection.notifies(timeout=, stop_after=)``).
@@ -17,13 +17,12 @@ from typing import Any
 
 from psycopg import sql
 
-from dbkit.config import DatabaseTarget
+from dbkit.config import DatabaseTarget, Settings
 from dbkit.engine import connect
 from dbkit.errors import InputError
 
-__all__ = ["DEFAULT_CHANNEL", "notifications", "parse_payload"]
+__all__ = ["channel_for", "notifications", "parse_payload"]
 
-DEFAULT_CHANNEL = "automation_trigger"
 _MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL would silently truncate a longer name
 
 
@@ -37,9 +36,19 @@ def parse_payload(payload: str) -> Any:
         return payload
 
 
+def channel_for(settings: Settings, channel: str | None) -> str:
+    """The channel named on the command line, else the configuration's ``listen_channel``."""
+    if channel is not None:
+        return channel
+    if settings.listen_channel is None:
+        raise InputError(f"no channel given and no listen_channel in {settings.config_source}; "
+                         "name the channel (dbkit listen CHANNEL) or set listen_channel in dbkit.toml")
+    return settings.listen_channel
+
+
 def notifications(
     target: DatabaseTarget,
-    channel: str = DEFAULT_CHANNEL,
+    channel: str,
     *,
     count: int | None = None,
     timeout: float | None = None,

@@ -279,8 +279,8 @@ class _Loader:
         settings = self.settings
         present = sorted(p.name for p in settings.migrations_dir.iterdir()
                          if p.is_dir() and not p.name.startswith((".", "_")))
-        if settings.modules is None:
-            return sorted(present, key=lambda n: (n != "platform", n))
+        if settings.modules is None:  # no configured order: folder names; `-- depends:` headers order the plan
+            return present
         for name in settings.modules:
             if name not in present:
                 self.report(Problem.LAYOUT, settings.relative(settings.migrations_dir / name), None,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from dbkit.checkfiles import CHECK_FILE_SUFFIX
 from dbkit.config import Settings
-from dbkit.errors import InputError
-from dbkit.project import load_project
+from dbkit.errors import ConfigError, InputError
+from dbkit.project import Migration, load_project
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 MAX_NAME = 100  # it becomes the file name and the migration id (yoyo stores ids in varchar(255))
@@ -29,7 +29,7 @@ def new_migration(settings: Settings, module: str, name: str) -> tuple[Path, ...
         raise InputError(f"migration id {stem!r} already exists")
     forward = mod.path / f"{stem}.sql"
     rollback = mod.path / f"{stem}.rollback.sql"
-    depends = "" if mod.migrations or module == "platform" else "-- depends: 0001_platform_auth_shim\n"
+    depends = "" if mod.migrations else _first_depends(settings, project.plan, stem)
     checks = mod.path / f"{stem}{CHECK_FILE_SUFFIX}"
     written: list[Path] = []
     try:
@@ -54,6 +54,20 @@ def new_migration(settings: Settings, module: str, name: str) -> tuple[Path, ...
         raise InputError(f"cannot write the new migration: {exc.strerror or exc}",
                          path=settings.relative(Path(exc.filename)) if exc.filename else None) from None
     return forward, rollback, checks
+
+
+def _first_depends(settings: Settings, plan: tuple[Migration, ...], stem: str) -> str:
+    """A module's first migration depends on what the configuration says (``new_module_depends``),
+    except on itself (when it is the migration the others are to depend on)."""
+    wanted = [d for d in settings.new_module_depends if d != stem]
+    if not wanted:
+        return ""
+    known = {m.id for m in plan}
+    unknown = [d for d in wanted if d not in known]
+    if unknown:
+        raise ConfigError(f"{settings.config_source}: new_module_depends names {unknown[0]!r}, which is no "
+                          "migration of the project; `dbkit status` lists the ids")
+    return f"-- depends: {' '.join(wanted)}\n"
 
 
 def _create(path: Path, written: list[Path], text: str) -> None:

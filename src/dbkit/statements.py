@@ -126,3 +126,22 @@ def check(expanded: ExpandedSql, *, transactional: bool, migration_id: str | Non
                 f"`{statement.head}` cannot run inside a transaction; put it in a migration of its own "
                 "headed `-- transactional: false`", path=path, line=line)
     return found
+
+
+def transaction_form(statement: Statement) -> str | None:
+    """The statement as it can run inside a transaction block, for the rollback probe.
+
+    ``CREATE INDEX CONCURRENTLY`` / ``DROP INDEX CONCURRENTLY`` become their plain forms,
+    which create or drop the same object (the probe is always undone). None for a
+    statement that has no such form (VACUUM, ALTER SYSTEM, ...).
+    """
+    if not _OUTSIDE_TRANSACTION_ONLY.match(statement.text.lstrip()):
+        return statement.text
+    from pglast import ast, stream  # only when a rollback is probed
+
+    node = pglast.parse_sql(statement.text)[0].stmt
+    if isinstance(node, (ast.IndexStmt, ast.DropStmt)) and node.concurrent:
+        node.concurrent = False
+        return str(stream.RawStream()(node))
+    return None
+

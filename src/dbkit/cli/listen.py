@@ -9,20 +9,20 @@ import click
 
 from dbkit.cli.options import build_settings, database_options, ignored_option
 from dbkit.errors import ChecksFailed
-from dbkit.listen import DEFAULT_CHANNEL, notifications
+from dbkit.listen import channel_for, notifications
 
 
 @click.command()
 @database_options
 @ignored_option("--lock-timeout")
-@click.argument("channel", default=DEFAULT_CHANNEL)
+@click.argument("channel", required=False)
 @click.option("--count", type=click.IntRange(min=1), default=None, hidden=True,
               help="Stop after N notifications (for tests and scripts).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, hidden=True,
               help="Give up after this many seconds; with --count, exit 1 if fewer arrived.")
 def listen(database_url: str | None, config_file: Path | None,
-           channel: str, count: int | None, timeout: float | None) -> None:
-    """Print each NOTIFY on CHANNEL (default automation_trigger) as a JSON line, until Ctrl-C.
+           channel: str | None, count: int | None, timeout: float | None) -> None:
+    """Print each NOTIFY on CHANNEL (default: listen_channel in dbkit.toml) as a JSON line, until Ctrl-C.
 
     Each line is {"channel": ..., "pid": ..., "payload": ...}; the payload is parsed JSON
     when it is JSON, else the text. Ctrl-C stops it with exit code 0.
@@ -32,6 +32,7 @@ def listen(database_url: str | None, config_file: Path | None,
     """
     settings = build_settings(database_url, config_file)
     target = settings.require_database()
+    channel = channel_for(settings, channel)
     seen = 0
 
     def listening() -> None:

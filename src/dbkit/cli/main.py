@@ -104,7 +104,7 @@ def _register() -> None:
 
     for command in (
         migrate.apply, migrate.rollback, migrate.status, migrate.baseline, migrate.repair, migrate.new,
-        verify.verify, snapshot.snapshot, lint.lint, ci.ci, listen.listen,
+        verify.verify, snapshot.snapshot, snapshot.plan, lint.lint, ci.ci, listen.listen,
     ):
         cli.add_command(command)
 

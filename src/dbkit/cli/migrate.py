@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from dbkit import engine, scaffold
+from dbkit import engine, planfile, scaffold
 from dbkit import fleet as fleet_core
 from dbkit.cli.fleet import FleetOptions, fleet_options, run_fleet
+from dbkit.config import Settings
+from dbkit.project import load_project
 from dbkit.cli.options import (
     build_settings,
     database_options,
@@ -119,6 +121,12 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
     _emit_run(result, "rollback", fmt, output, "nothing to roll back")
 
 
+def _warn_if_plan_stale(settings: Settings) -> None:
+    plan = planfile.state(load_project(settings))
+    if plan.exists and not plan.current:
+        click.echo(f"warning: {plan.message()}", err=True)
+
+
 @click.command()
 @database_options
 @click.option("--module", default=None, help="Only this module.")
@@ -141,6 +149,7 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
         return
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
+    _warn_if_plan_stale(settings)
     if fmt == "json":
         payload = to_jsonable(result)
         for mod, data in zip(result.modules, payload["modules"]):

@@ -35,11 +35,16 @@ BASELINE_FILE = "lint-baseline.toml"
 class History:
     reasons: Mapping[str, str] = field(default_factory=dict)  # migration id -> why it counts as applied
     pending_files: frozenset[str] = frozenset()  # included files that will run again although their owner ran
+    style_reasons: Mapping[str, str] = field(default_factory=dict)  # migration id -> why its style is history
 
     def reason(self, migration: Migration | None, path: str) -> str | None:
         if migration is None or path in self.pending_files:
             return None
         return self.reasons.get(migration.id)
+
+    def style_reason(self, migration: Migration | None) -> str | None:
+        """Why a style finding of ``migration`` is set aside: it was written before the style rule."""
+        return None if migration is None else self.style_reasons.get(migration.id)
 
 
 def from_target(target: Target, project: Project) -> History | None:
@@ -48,7 +53,7 @@ def from_target(target: Target, project: Project) -> History | None:
         return None
     reasons = {m.id: f"applied on {target.description} at {target.applied[m.id]}"
                for m in project.plan if m.id in target.applied}
-    return History(reasons=reasons, pending_files=target.pending_files)
+    return History(reasons=reasons, pending_files=target.pending_files, style_reasons=reasons)
 
 
 def from_baseline(settings: Settings, project: Project) -> History:
@@ -61,20 +66,30 @@ def from_baseline(settings: Settings, project: Project) -> History:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{name}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"reason", "through"}
+    known = ("reason", "through", "style_reason", "style_through")
+    unknown = set(data) - set(known)
     if unknown:
-        raise ConfigError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}; known keys: reason, through")
-    reason = data.get("reason")
+        raise ConfigError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}; known keys: {', '.join(known)}")
+    reasons = _through(name, data, "reason", "through", project)
+    style = _through(name, data, "style_reason", "style_through", project) if "style_through" in data else {}
+    return History(reasons=reasons, style_reasons=style)
+
+
+def _through(name: str, data: dict[str, object], reason_key: str, through_key: str,
+             project: Project) -> dict[str, str]:
+    """migration id -> reason for every migration through ``[through_key]``'s id, per module."""
+    reason = data.get(reason_key)
     if not isinstance(reason, str) or not reason.strip():
-        raise ConfigError(f"{name}: `reason` must say why these migrations count as applied (a non-empty string)")
-    through = data.get("through", {})
+        raise ConfigError(f"{name}: `{reason_key}` must say why these migrations count as applied "
+                          "(a non-empty string)")
+    through = data.get(through_key, {})
     if not isinstance(through, dict) or not all(isinstance(v, str) for v in through.values()):
-        raise ConfigError(f"{name}: [through] maps a module to the id of its last applied migration")
+        raise ConfigError(f"{name}: [{through_key}] maps a module to the id of its last applied migration")
     modules = {m.name: m for m in project.modules}
     reasons: dict[str, str] = {}
     for module_name, last in through.items():
         if module_name not in modules:
-            raise ConfigError(f"{name}: unknown module {module_name!r} in [through]; known modules: "
+            raise ConfigError(f"{name}: unknown module {module_name!r} in [{through_key}]; known modules: "
                               f"{', '.join(modules)}")
         migrations = modules[module_name].migrations
         ids = [m.id for m in migrations]
@@ -82,4 +97,4 @@ def from_baseline(settings: Settings, project: Project) -> History:
             raise ConfigError(f"{name}: {last!r} is not a migration of module {module_name}")
         for migration in migrations[: ids.index(last) + 1]:
             reasons[migration.id] = f"applied history ({name}: {reason.strip()})"
-    return History(reasons=reasons)
+    return reasons

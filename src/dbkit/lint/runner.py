@@ -89,7 +89,8 @@ def settle(hits: Sequence[Hit], *, history: History, target: Target | None, thre
             continue
         if reason == "":
             finding = replace(finding, message=finding.message + " (the dbkit-allow marker needs a reason to count)")
-        applied = history.reason(hit.migration, hit.path) if rule.history else None
+        applied = history.reason(hit.migration, hit.path) if rule.history else (
+            history.style_reason(hit.migration) if rule.style else None)
         if applied:
             out.allowed.append(Allowed(finding, applied, "history"))
             continue

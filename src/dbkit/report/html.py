@@ -8,10 +8,9 @@ from typing import Any
 
 import jinja2
 
-from dbkit.checkfiles import IDENTITIES
-from dbkit.report.model import cell_word, digest, matrix_columns, ordered, rls_matrix
+from dbkit.report.model import cell_word, digest, identity_labels, matrix_columns, ordered, rls_matrix
 from dbkit.report.verify_formats import mode_line
-from dbkit.verify import IDENTITY_LABELS, OWNER_UUID, STRANGER_UUID, Check, VerifyReport
+from dbkit.verify import Check, VerifyReport
 
 
 @lru_cache(maxsize=1)
@@ -67,9 +66,9 @@ def _matrix(report: VerifyReport) -> list[_Table]:
     for name, rows in rls_matrix(report).items():
         columns = matrix_columns(rows)
         tables.append(_Table(name, tuple(columns), tuple(
-            _Row(IDENTITY_LABELS[identity],
+            _Row(label,
                  tuple(_cell(c) if (c := rows.get(identity, {}).get(cmd)) is not None else None for cmd in columns))
-            for identity in IDENTITIES)))
+            for identity, label in identity_labels(report).items())))
     return tables
 
 
@@ -77,4 +76,4 @@ def render_html(report: VerifyReport) -> str:
     facts = digest(report)
     by_module = {module: ordered([c for c in report.checks if c.module == module]) for module, _ in facts.modules}
     return render_page("verify.html.j2", report=report, facts=facts, by_module=by_module, matrix=_matrix(report),
-                       mode=mode_line(report), owner=OWNER_UUID, stranger=STRANGER_UUID)
+                       mode=mode_line(report), users=[(i.name, i.sub) for i in report.identities if i.sub])

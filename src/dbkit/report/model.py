@@ -8,6 +8,7 @@ line each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dbkit.checkfiles import cell_order
@@ -134,6 +135,16 @@ def rls_matrix(report: VerifyReport) -> dict[str, dict[str, dict[str, Check]]]:
 def matrix_columns(rows: dict[str, dict[str, Check]]) -> list[str]:
     """The cells a table's matrix has (select … delete, move, reference[.name]), in order."""
     return sorted({cell for cells in rows.values() for cell in cells}, key=cell_order)
+
+
+def identity_labels(report: VerifyReport) -> dict[str, str]:
+    """The matrix rows: the configured identities in their order (name -> label)."""
+    return {i.name: i.label for i in report.identities}
+
+
+def users_text(report: VerifyReport, code: Callable[[str], str]) -> str:
+    """The identities that act as a user, each with its user id (``code`` formats the id)."""
+    return ", ".join(f"{i.name} {code(i.sub)}" for i in report.identities if i.sub)
 
 
 def matrix_letter(value: str) -> str:

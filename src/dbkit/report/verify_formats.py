@@ -13,18 +13,19 @@ from dataclasses import asdict
 
 import click
 
-from dbkit.checkfiles import IDENTITIES
 from dbkit.report.model import (
     Digest,
     Group,
     cell_short,
     cell_word,
     digest,
+    identity_labels,
     matrix_columns,
     ordered,
     rls_matrix,
+    users_text,
 )
-from dbkit.verify import IDENTITY_LABELS, OWNER_UUID, STRANGER_UUID, Check, VerifyReport
+from dbkit.verify import Check, VerifyReport
 
 JSON_SCHEMA_VERSION = 1
 _STYLE = {"fail": {"fg": "red", "bold": True}, "warn": {"fg": "yellow"}, "pass": {"fg": "green"},
@@ -92,12 +93,12 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
             width = max([9] + [len(c) + 2 for c in columns])
             lines.append(f"  {table}")
             lines.append(f"    {'':<26}" + "".join(f"{cmd.upper():<{width}}" for cmd in columns))
-            for identity in IDENTITIES:
+            for identity, label in identity_labels(report).items():
                 cells = []
                 for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
                     cells.append(paint(check.status, f"{cell_short(check):<{width}}") if check else f"{'':<{width}}")
-                lines.append(f"    {IDENTITY_LABELS[identity]:<26}" + "".join(cells))
+                lines.append(f"    {label:<26}" + "".join(cells))
     lines += ["", paint("fail" if facts.failed else "pass", f"{facts.verdict}: {facts.counts.sentence()}")]
     return "\n".join(lines) + "\n"
 
@@ -118,7 +119,7 @@ def render_json(report: VerifyReport) -> str:
         "summary": summary(report),
         "checks": [_check_dict(c) for c in report.checks],
         "rls_matrix": matrix,
-        "rls_users": {"owner": OWNER_UUID, "stranger": STRANGER_UUID},
+        "rls_users": {i.name: i.sub for i in report.identities if i.sub},
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
@@ -242,12 +243,13 @@ def render_markdown(report: VerifyReport) -> str:
                 + (f"{len(differing)} table(s) with a cell that differs from its expectation:" if differing
                    else "every cell that ran matched its expectation (the HTML report shows them all)."), ""]
         if differing:
-            out += [f"Owner user `{OWNER_UUID}`, stranger `{STRANGER_UUID}`. Cells: actual (✗ = differs).", ""]
+            users = users_text(report, lambda sub: f"`{sub}`")
+            out += [(f"Users: {users}. " if users else "") + "Cells: actual (✗ = differs).", ""]
         for table, rows in differing.items():
             columns = matrix_columns(rows)
             out += [f"### {table}", "", "| Identity | " + " | ".join(c.upper() for c in columns) + " |",
                     "|---" * (len(columns) + 1) + "|"]
-            for identity in IDENTITIES:
+            for identity, label in identity_labels(report).items():
                 shown = []
                 for cmd in columns:
                     check = rows.get(identity, {}).get(cmd)
@@ -257,6 +259,6 @@ def render_markdown(report: VerifyReport) -> str:
                         shown.append(f"**{cell_word(check)} ✗** (want {check.expected})")
                     else:
                         shown.append(cell_word(check))
-                out.append(f"| {IDENTITY_LABELS[identity]} | " + " | ".join(shown) + " |")
+                out.append(f"| {label} | " + " | ".join(shown) + " |")
             out.append("")
     return "\n".join(out)

@@ -12,13 +12,7 @@ fail; a failure states what is missing, extra or different as "have: â€¦ want: â
 
 from __future__ import annotations
 
-from dbkit.identity import DEFAULT_IDENTITIES, PLACEHOLDER_USERS
-from dbkit.verify.model import STATUSES, Check, Status, VerifyReport
+from dbkit.verify.model import STATUSES, Check, IdentityRow, Status, VerifyReport
 from dbkit.verify.run import failed_report, verify
 
-IDENTITY_LABELS = {name: identity.label for name, identity in DEFAULT_IDENTITIES.items()}
-OWNER_UUID = PLACEHOLDER_USERS["owner"]
-STRANGER_UUID = PLACEHOLDER_USERS["stranger"]
-
-__all__ = ["Check", "VerifyReport", "Status", "STATUSES", "verify", "failed_report", "IDENTITY_LABELS",
-           "OWNER_UUID", "STRANGER_UUID"]
+__all__ = ["Check", "IdentityRow", "VerifyReport", "Status", "STATUSES", "verify", "failed_report"]

@@ -20,8 +20,8 @@ from typing import Any
 import psycopg
 
 from dbkit import plans as plan_walker
-from dbkit.checkfiles import IDENTITIES, BehaviourCheck, ChangeChecks, ModuleChecks, PlanCheck, RlsMatrix, cell_order
-from dbkit.identity import DEFAULT_IDENTITIES, Identity, act_as, act_as_sql, fill_placeholders
+from dbkit.checkfiles import BehaviourCheck, ChangeChecks, ModuleChecks, PlanCheck, RlsMatrix, cell_order
+from dbkit.identity import Identity, act_as, act_as_sql
 from dbkit.verify.model import Collector, Outcome, error_text, have_want
 from dbkit.verify.readonly import why_it_writes
 
@@ -89,8 +89,19 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
     for change, b in checks.behaviour():
         target = b.description or b.sql
         setup = checks.setup_of(b.uses, b.setup)
-        if not _skipped(out, module, change, b.id, "behaviour", target, mode, setup, fill_placeholders(b.sql)):
-            out.add(module, b.id, "behaviour", target, b.source, _behaviour(conn, b, setup, mode))
+        if not _skipped(out, module, change, b.id, "behaviour", target, mode, setup, b.sql):
+            out.add(module, b.id, "behaviour", target, b.source, _behaviour(conn, b, setup, mode, checks.identities))
+    _rls_matrices(out, conn, checks, mode)
+    for change, p in checks.plans():
+        query = plan_walker.without_row_locks(p.query)
+        if not _skipped(out, module, change, p.id, "plan", p.query, Mode(skip_reason=mode.skip_reason), query):
+            out.add(module, p.id, "plan", p.query, p.source,
+                    _plan(conn, p, checks.setup_of(p.uses, p.setup), mode, live_index_tables))
+
+
+def _rls_matrices(out: Collector, conn: psycopg.Connection[Any], checks: ModuleChecks, mode: Mode) -> None:
+    """Every access matrix of the module (a table's cells may come from several files)."""
+    module = checks.module
     declared: dict[str, set[str]] = {}
     for _, table, matrix in checks.rls():
         declared.setdefault(table, set()).update(matrix.statements())
@@ -106,12 +117,7 @@ def run_hand_checks(out: Collector, conn: psycopg.Connection[Any], checks: Modul
             out.add(module, matrix_id, "rls", table, matrix.source,
                     Outcome("access matrix", "(not run)", skipped=WRITES_REASON))
             continue
-        _rls_matrix(out, conn, module, table, matrix, checks.setup_of(matrix.uses, matrix.setup), undeclared)
-    for change, p in checks.plans():
-        query = plan_walker.without_row_locks(fill_placeholders(p.query))
-        if not _skipped(out, module, change, p.id, "plan", p.query, Mode(skip_reason=mode.skip_reason), query):
-            out.add(module, p.id, "plan", p.query, p.source,
-                    _plan(conn, p, checks.setup_of(p.uses, p.setup), mode, live_index_tables))
+        _rls_matrix(out, conn, checks, table, matrix, checks.setup_of(matrix.uses, matrix.setup), undeclared)
 
 
 def _skipped(out: Collector, module: str, change: ChangeChecks, check_id: str, kind: str, target: str,
@@ -130,8 +136,7 @@ def _skipped(out: Collector, module: str, change: ChangeChecks, check_id: str, k
 
 
 def _expected_rows(expect: list[list[str]] | None) -> Rows:
-    """Expected values, ``{owner}`` / ``{stranger}`` written as placeholders like everywhere else."""
-    return tuple(tuple(fill_placeholders(v) for v in row) for row in expect or ())
+    return tuple(tuple(row) for row in expect or ())
 
 
 def _rows(conn: psycopg.Connection[Any], query: str, expect: list[list[str]]) -> Outcome:
@@ -163,14 +168,15 @@ def _want_text(b: BehaviourCheck) -> str:
     return fmt_rows(_expected_rows(b.expect))
 
 
-def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, setup: str | None, mode: Mode) -> Outcome:
+def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, setup: str | None, mode: Mode,
+               identities: tuple[Identity, ...]) -> Outcome:
     want = _want_text(b)
     target = b.description or b.sql
     identity = None
     if b.as_ is not None:
-        identity = DEFAULT_IDENTITIES[b.as_]
-    elif b.role is not None or b.sub is not None:
-        identity = Identity(b.role or DEFAULT_IDENTITIES["owner"].role, fill_placeholders(b.sub) if b.sub else None)
+        identity = next(i for i in identities if i.name == b.as_)  # checked against them when loaded
+    elif b.role is not None:
+        identity = Identity(b.role, b.sub)
     error: psycopg.Error | None = None
     rows: Rows | None = None
     rowcount = -1
@@ -178,13 +184,13 @@ def _behaviour(conn: psycopg.Connection[Any], b: BehaviourCheck, setup: str | No
         with transaction(conn, read_only=not mode.writes) as cur:
             if setup:
                 try:
-                    cur.execute(fill_placeholders(setup))
+                    cur.execute(setup)
                 except psycopg.Error as exc:
                     return _setup_failed(exc, want)
             if identity is not None:
                 act_as(cur, identity)
             try:  # the statement's error ends the transaction, which is rolled back anyway
-                cur.execute(fill_placeholders(b.sql))
+                cur.execute(b.sql)
                 while cur.nextset():
                     pass
                 rowcount = cur.rowcount
@@ -218,8 +224,9 @@ def _behaviour_outcome(b: BehaviourCheck, target: str, want: str, error: psycopg
 # ---------------------------------------------------------------- RLS access matrix
 
 
-def _rls_matrix(out: Collector, conn: psycopg.Connection[Any], module: str, table: str, matrix: RlsMatrix,
+def _rls_matrix(out: Collector, conn: psycopg.Connection[Any], checks: ModuleChecks, table: str, matrix: RlsMatrix,
                 setup: str | None, undeclared: list[str]) -> None:
+    module = checks.module
     statements = matrix.statements()
     cells = sorted([*statements, *undeclared], key=cell_order)
     try:
@@ -228,29 +235,29 @@ def _rls_matrix(out: Collector, conn: psycopg.Connection[Any], module: str, tabl
             if setup:
                 try:
                     with conn.transaction():
-                        cur.execute(fill_placeholders(setup))
+                        cur.execute(setup)
                 except psycopg.Error as exc:
                     setup_error = error_text(exc)
-            for name in IDENTITIES:
+            for identity in checks.identities:
                 for cell in cells:
-                    outcome = _cell(conn, cur, table, matrix, name, cell, statements.get(cell), setup_error)
-                    out.add(module, f"{module}.rls.{table}.{name}.{cell}", "rls", table, matrix.source,
-                            outcome, cell=(name, cell))
+                    outcome = _cell(conn, cur, table, matrix, identity, cell, statements.get(cell), setup_error)
+                    out.add(module, f"{module}.rls.{table}.{identity.name}.{cell}", "rls", table, matrix.source,
+                            outcome, cell=(identity.name, cell))
     except psycopg.Error as exc:
         out.add(module, f"{module}.rls.{table}", "rls", table, matrix.source,
                 Outcome("matrix", "(error)", (f"access matrix for {table} could not run: {error_text(exc)}",)))
 
 
-def _cell(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], table: str, matrix: RlsMatrix, name: str,
-          cell: str, statement: str | None, setup_error: str | None) -> Outcome:
-    want = "allowed" if matrix.allows(name, cell) else "denied"
-    label = f"{DEFAULT_IDENTITIES[name].label} {cell.upper()} on {table}"
+def _cell(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], table: str, matrix: RlsMatrix,
+          identity: Identity, cell: str, statement: str | None, setup_error: str | None) -> Outcome:
+    want = "allowed" if matrix.allows(identity.name, cell) else "denied"
+    label = f"{identity.shown} {cell.upper()} on {table}"
     if statement is None:
         return Outcome(want, "(not run)", skipped=f"no {cell} statement declared in [rls.\"{table}\"]")
     if setup_error is not None:
         return Outcome(want, "(setup failed)", (f"{label}: setup failed: {setup_error}",))
     crosses_tenants = cell.split(".", 1)[0] in ("move", "reference")
-    actual, detail = run_as(conn, cur, DEFAULT_IDENTITIES[name], fill_placeholders(statement),
+    actual, detail = run_as(conn, cur, identity, statement,
                             denied=DENIED_BY_KEY if crosses_tenants else DENIED, at_commit=crosses_tenants)
     shown = actual + (f" ({detail})" if detail else "")
     return Outcome(want, shown, () if actual == want else (f"{label}: have: {shown} want: {want}",))
@@ -286,12 +293,12 @@ def _plan(conn: psycopg.Connection[Any], p: PlanCheck, setup: str | None, mode: 
     seeded = mode.seeded_plans and setup is not None
     method = "generated rows + ANALYZE, rolled back" if seeded else "EXPLAIN under the database's statistics"
     want = f"plan uses index {want_index} ({method})"
-    query = plan_walker.without_row_locks(fill_placeholders(p.query))
+    query = plan_walker.without_row_locks(p.query)
     try:
         with transaction(conn, read_only=not seeded) as cur:
             if seeded and setup:
                 _without_triggers(conn, cur)
-                cur.execute(fill_placeholders(setup))
+                cur.execute(setup)
             cur.execute("explain (format json) " + query)
             row = cur.fetchone()
             size = _size(cur, index_tables.get(want_index)) if not seeded else None

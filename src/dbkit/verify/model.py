@@ -30,6 +30,15 @@ class Check:
 
 
 @dataclass(frozen=True)
+class IdentityRow:
+    """A configured identity as reports show it: a row of the RLS matrix."""
+
+    name: str
+    label: str
+    sub: str | None = None
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     database: str  # user@host:port/dbname, never a password
     server_version: str
@@ -40,6 +49,7 @@ class VerifyReport:
     writes: bool  # checks that write (rolled back) ran
     migration_status: str
     checks: tuple[Check, ...]
+    identities: tuple[IdentityRow, ...] = ()  # the configuration's, in its order: the RLS matrix rows
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from dbkit.snapshot import Expected
 from dbkit.verify import catalog_checks
 from dbkit.verify.catalog_checks import Scope
 from dbkit.verify.hand_checks import LOCK_TIMEOUT, STATEMENT_TIMEOUT, Mode, run_hand_checks
-from dbkit.verify.model import Check, Collector, Outcome, VerifyReport, error_text
+from dbkit.verify.model import Check, Collector, IdentityRow, Outcome, VerifyReport, error_text
 from dbkit.verify.readonly import volatile_functions
 
 Progress = Callable[[str], None]
@@ -46,7 +46,7 @@ def _load(settings: Settings) -> _Loaded:
     for module in project.modules:
         for path in module.path.glob("*.verify.toml"):
             display[path] = settings.relative(path)
-    checks = {m.name: load_module(m, display=display) for m in project.modules}
+    checks = {m.name: load_module(m, identities=settings.identities, display=display) for m in project.modules}
     expected: dict[str, Expected] = {}
     roles: set[str] = set()
     missing: list[str] = []
@@ -97,6 +97,7 @@ def verify(settings: Settings, *, module: str | None = None, writes: bool = Fals
         database=target.describe(), server_version=server_version, dbkit_version=dbkit.__version__,
         started_at=started_at.isoformat(timespec="seconds"), duration_ms=round((time.perf_counter() - t0) * 1000, 1),
         modules=order, writes=writes, migration_status=status_line, checks=checks,
+        identities=tuple(IdentityRow(i.name, i.shown, i.sub) for i in settings.identities),
     ).with_secrets(target.secrets())
 
 

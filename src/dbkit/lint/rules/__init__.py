@@ -27,6 +27,7 @@ from dbkit.lint.rules.locks import (
 )
 from dbkit.lint.rules.rls import RlsWithoutPolicy, TableWithoutRls
 from dbkit.lint.rules.security import AuthCallPerRow, PolicyWithoutRole, SecurityDefinerWithoutSearchPath
+from dbkit.lint.rules.style import SqlStyle
 
 
 class PlpgsqlCheck(Rule):
@@ -45,7 +46,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     PolicyWithoutRole, ForeignKeyWithoutIndex, IndexWithoutConcurrently, ConcurrentlyInTransaction,
     DestructiveChange, MissingRollback, HeaderDirective, IncludeProblem, MisplacedFile, CheckValidatedUnderLock,
     ForeignKeyValidatedUnderLock, UniqueWithoutUsingIndex, SetNotNullWithoutCheck, AddColumnRewrite,
-    RequiredColumnWithoutDefault, Rename, TransactionControl, ValidateInSameTransaction, PlpgsqlCheck,
+    RequiredColumnWithoutDefault, Rename, TransactionControl, ValidateInSameTransaction, SqlStyle, PlpgsqlCheck,
 )
 RULES: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
 

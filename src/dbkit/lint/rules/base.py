@@ -10,7 +10,8 @@ A rule declares its id, title, fix and severity, which statements it looks at (i
 
 ``history = True`` marks a change-safety rule (how a migration locks or breaks clients
 while it runs): once the migration is applied, such a finding is history and is set
-aside. ``graded = True`` marks a rule whose cost grows with the table: with a target
+aside. ``style = True`` marks a style rule: set aside on the migrations written before it
+(``[style_through]`` of lint-baseline.toml, or applied on the target), which may not be edited. ``graded = True`` marks a rule whose cost grows with the table: with a target
 database its findings are graded by that table's size.
 
 Rules only read the tree: their ``visit_<Node>`` methods return nothing, so the runner
@@ -111,6 +112,7 @@ class Rule(Visitor):
     severity: ClassVar[str] = ERROR
     scope: ClassVar[Scope] = Scope.MIGRATION
     history: ClassVar[bool] = False
+    style: ClassVar[bool] = False  # a style finding: set aside on migrations written before the rule
     graded: ClassVar[bool] = False
 
     def __init__(self, project: LintProject, emit: Callable[[Hit], None]) -> None:

@@ -52,30 +52,27 @@ class ForeignKeyWithoutIndex(Rule):
         self.indexes: list[_Index] = []
 
     def visit_Constraint(self, ancestors: Ancestor, node: ast.Constraint) -> None:
-        owner = nearest(ancestors, ast.CreateStmt, ast.AlterTableStmt)
-        if owner is None:
+        table = _constrained_table(ancestors)
+        if table is None:
             return
-        if isinstance(owner[0], ast.AlterTableStmt):
-            found = altered_table(ancestors)
-            if found is None or found[1] is None or found[1].subtype not in (
-                    AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn):
-                return
-            table = found[0]
-        else:
-            table = relation(owner[0].relation)
         column = nearest(ancestors, ast.ColumnDef)
         own_column = (column[0].colname,) if column else None
         if node.contype == ConstrType.CONSTR_FOREIGN:
-            assert self.stmt is not None
-            columns = own_column if own_column is not None else strings(node.fk_attrs)
-            self.foreign_keys.append(_ForeignKey(node.conname, table, columns, relation(node.pktable), self.stmt,
-                                                 node, self.unit.migration if self.unit else None))
+            self._foreign_key(node, table, own_column or strings(node.fk_attrs))
         elif node.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
-            columns = own_column if own_column is not None else strings(node.keys)
-            if node.indexname and not columns:
-                match = next((i for i in self.indexes if i.name == node.indexname), None)
-                columns = tuple(c for c in match.columns if c) if match else ()
-            self.indexes.append(_Index(node.conname, table, columns, partial=False))
+            self._unique(node, table, own_column or strings(node.keys))
+
+    def _foreign_key(self, node: ast.Constraint, table: str, columns: tuple[str, ...]) -> None:
+        assert self.stmt is not None
+        self.foreign_keys.append(_ForeignKey(node.conname, table, columns, relation(node.pktable), self.stmt,
+                                             node, self.unit.migration if self.unit else None))
+
+    def _unique(self, node: ast.Constraint, table: str, columns: tuple[str, ...]) -> None:
+        """A primary key or unique constraint is an index on its columns (``using index``: that index's)."""
+        if node.indexname and not columns:
+            match = next((i for i in self.indexes if i.name == node.indexname), None)
+            columns = tuple(c for c in match.columns if c) if match else ()
+        self.indexes.append(_Index(node.conname, table, columns, partial=False))
 
     def visit_IndexStmt(self, ancestors: Ancestor, node: ast.IndexStmt) -> None:
         columns = tuple(getattr(p, "name", None) for p in node.indexParams or ())
@@ -203,3 +200,19 @@ class UniqueWithoutUsingIndex(Rule):
             table, what = found
             self.report(f"{what} on {table} builds its index while holding ACCESS EXCLUSIVE, blocking reads and "
                         "writes", at=node, table=table)
+
+
+def _constrained_table(ancestors: Ancestor) -> str | None:
+    """The table a constraint is declared on: in CREATE TABLE, or in ALTER TABLE … ADD
+    CONSTRAINT / ADD COLUMN (None for any other place a constraint node appears)."""
+    owner = nearest(ancestors, ast.CreateStmt, ast.AlterTableStmt)
+    if owner is None:
+        return None
+    if isinstance(owner[0], ast.AlterTableStmt):
+        found = altered_table(ancestors)
+        if found is None or found[1] is None or found[1].subtype not in (
+                AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn):
+            return None
+        return found[0]
+    return relation(owner[0].relation)
+
