@@ -27,7 +27,7 @@ def test_ci_runs_the_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     assert result.stdout == ""  # the report went to the file; the terminal gets the steps and the verdict
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"dbkit ci on a throwaway {find_binaries().describe()}")
-    assert "ci PASSED: 7 of 7 steps ok" in lines
+    assert "ci PASSED: 8 of 8 steps ok" in lines
     assert lines[-1].startswith("wrote reports/ci.xml: PASSED: 0 failed")
     suites = list(JUnitXml.fromfile(str(project / "reports/ci.xml")))  # .xml: JUnit, from the suffix
     assert [suite.name for suite in suites] == ["m"]

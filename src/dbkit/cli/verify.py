@@ -26,6 +26,7 @@ from dbkit.cli.options import (
 from dbkit.errors import ChecksFailed, DbkitError
 
 FORMATS = ("text", "json", "junit", "markdown", "html")
+PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick verify stays quiet
 
 
 @click.command()
@@ -80,6 +81,6 @@ def _after_a_second(wanted: bool) -> Callable[[str], None]:
     started = time.monotonic()
 
     def progress(message: str) -> None:
-        if show is not None and time.monotonic() - started > 1.0:
+        if show is not None and time.monotonic() - started > PROGRESS_AFTER:
             show(message)
     return progress
