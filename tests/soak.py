@@ -359,7 +359,7 @@ class Soak:
             for run in runs:
                 run.finish()
                 self.said_one_line(run, trial, (0,))
-            applied_lines = sum(run.stdout.count("applied ") for run in runs)
+            applied_lines = sum(line.startswith("applied ") for run in runs for line in run.stdout.splitlines())
             if applied_lines != len(self.plan):
                 trial.problems.append(f"{applied_lines} 'applied' lines for {len(self.plan)} migrations")
             self.check(url, trial, expect=frozenset(m.id for m in self.plan))

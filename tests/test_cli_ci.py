@@ -22,15 +22,22 @@ def _project(tmp_path: Path, rollback_of_t2: str = "drop table public.m_t2;\n") 
 
 def test_ci_runs_the_whole_cycle_and_writes_the_report(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    result = run_dbkit("ci", "--format", "json", "--output", "reports/ci.xml", cwd=project)
+    result = run_dbkit("ci", "--output", "reports/ci.xml", cwd=project)
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout)
+    assert result.stdout == ""  # the report went to the file; the terminal gets the steps and the verdict
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"dbkit ci on a throwaway {find_binaries().describe()}")
+    assert "ci PASSED: 8 of 8 steps ok" in lines
+    assert lines[-1].startswith("wrote reports/ci.xml: PASSED: 0 failed")
+    suites = list(JUnitXml.fromfile(str(project / "reports/ci.xml")))  # .xml: JUnit, from the suffix
+    assert [suite.name for suite in suites] == ["m"]
+    as_json = run_dbkit("ci", "--format", "json", cwd=project)
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.stdout)
     assert payload["ok"] is True
     assert [s["name"] for s in payload["steps"]] == [
         "plan file current", "apply", "catalog snapshots current", "verify (with writes, rolled back)", "rollback --all", "nothing left",
         "apply again", "verify again (read-only)"]
-    suites = list(JUnitXml.fromfile(str(project / "reports/ci.xml")))
-    assert [suite.name for suite in suites] == ["m"]
 
 
 def test_ci_fails_first_when_the_committed_plan_file_is_stale(tmp_path: Path) -> None:
@@ -46,8 +53,8 @@ def test_ci_fails_when_rollback_leaves_an_object_behind(tmp_path: Path) -> None:
     result = run_dbkit("ci", cwd=project)
     assert result.exit_code == 1
     binaries = find_binaries()
-    assert re.fullmatch(rf"dbkit ci on a throwaway PostgreSQL {re.escape(binaries.version)} on 127\.0\.0\.1:\d+ "
-                        rf"\(binaries: {re.escape(str(binaries.bindir))}\)", result.stdout.splitlines()[0])
+    assert re.fullmatch(rf"dbkit ci on a throwaway PostgreSQL {re.escape(binaries.version)} "
+                        rf"\({re.escape(str(binaries.bindir))}\)", result.stdout.splitlines()[0])
     assert "FAIL nothing left" in result.stdout
     assert "extra after rollback: table public.m_t2" in result.stdout
     assert "ci failed at step 'nothing left'" in result.stderr

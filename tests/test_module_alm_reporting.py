@@ -302,7 +302,7 @@ def test_rollback_keeps_a_used_default_row_and_asks_for_force(migrated_url: str)
     result = run_dbkit("rollback", "--module", MODULE, "--to", "0003_alm_import_history", url=migrated_url)
 
     assert result.exit_code != 0
-    assert "alm_reporting.processing_status (1 rows)" in result.output
+    assert "alm_reporting.processing_status (1 row)" in result.output
     assert _sql(migrated_url, "select error_count from alm_reporting.processing_status") == [(1,)]
 
 

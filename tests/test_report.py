@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import psycopg
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
@@ -15,7 +16,7 @@ from junitparser import Failure, JUnitXml, Skipped
 from dbkit import report as reports
 from dbkit.config import load_settings
 from dbkit import engine
-from dbkit.verify import VerifyReport, verify
+from dbkit.verify import Check, VerifyReport, verify
 from helpers import run_dbkit
 from demo_project import write_demo_project
 
@@ -97,15 +98,19 @@ def test_text_report_lists_failures_first_and_has_no_colour_off_a_tty(broken: tu
 
 def test_text_report_colours_only_when_asked(broken: tuple[Path, str, VerifyReport]) -> None:
     *_, report = broken
-    assert "\x1b[31;1mFAIL" in reports.render(report, "text", color=True)
+    assert click.style("FAIL   ", fg="red", bold=True) in reports.render(report, "text", color=True)
     assert "\x1b[" not in reports.render(report, "text", color=False)
 
 
-def test_markdown_report_puts_failures_before_modules_and_the_matrix(broken: tuple[Path, str, VerifyReport]) -> None:
+def test_markdown_report_leads_with_verdict_then_failures_warnings_counts_and_matrix(
+        broken: tuple[Path, str, VerifyReport]) -> None:
     *_, report = broken
     text = reports.render(report, "markdown")
-    assert text.startswith("# dbkit verify: FAILED")
-    assert text.index("## Failures") < text.index("## demo") < text.index("## RLS access matrix")
+    assert text.startswith("# dbkit verify: FAILED\n\n**4 failed, 1 warnings")
+    assert text.index("## Failures") < text.index("## Warnings") < text.index("## Checks per module") \
+        < text.index("## RLS access matrix")
+    assert "| demo | 4 | 1 |" in text
+    assert "idx_items_stray" in text.split("## Warnings")[1].split("##")[0]
     assert "| authenticated (stranger) | **allowed ✗** (want denied) |" in text
     assert "| Database | `" + report.database + "` |" in text
 
@@ -116,8 +121,10 @@ def test_html_report_is_self_contained_with_summary_first(broken: tuple[Path, st
     assert page.startswith("<!DOCTYPE html>")
     for external in ("<script", "<link", "src=", "http://", "https://", "@import"):
         assert external not in page
-    assert page.index('id="summary"') < page.index('id="failures"') < page.index('id="module-demo"') \
-        < page.index('id="rls-matrix"')
+    assert page.index('id="summary"') < page.index('id="failures"') < page.index('id="warnings"') \
+        < page.index('id="modules"') < page.index('id="module-demo"') < page.index('id="rls-matrix"')
+    warnings = page[page.index('id="warnings"'):page.index('id="modules"')]
+    assert "idx_items_stray" in warnings
     assert "index demo.idx_items_owner does not exist" in page
 
 
@@ -150,3 +157,53 @@ def test_report_object_holds_no_password_in_its_fields(broken: tuple[Path, str, 
     masked = report.with_secrets(("sentinel-pw",))
     assert "sentinel-pw" not in repr(masked) and "sentinel-pw" not in json.dumps(asdict(masked))
     assert masked.secrets == ("sentinel-pw",)
+
+
+def _check(status: str, id: str, message: str, module: str = "m", kind: str = "behaviour") -> Check:
+    return Check(id=id, module=module, source="test", kind=kind, target="t", expected="e", actual="a",
+                 status=status, message=message, duration_ms=0.0)  # type: ignore[arg-type]
+
+
+def _report(*checks: Check) -> VerifyReport:
+    return VerifyReport(database="u@h:1/db", server_version="15", dbkit_version="0", started_at="now",
+                        duration_ms=1.0, modules=("m",), writes=False, migration_status="up to date",
+                        checks=checks)
+
+
+def test_repeated_skips_are_one_counted_line_in_every_summary_format() -> None:
+    report = _report(*(_check("skipped", f"m.behaviour.{n}", "read-only: needs --with-writes") for n in range(198)),
+                     _check("pass", "m.table.t", ""))
+    text = reports.render(report, "text")
+    assert text.count("read-only: needs --with-writes") == 1
+    assert "198 checks: m.behaviour.0, m.behaviour.1, m.behaviour.2, … (+195)" in text
+    assert reports.render(report, "markdown").count("read-only: needs --with-writes") == 1
+    assert reports.render(report, "html").count("read-only: needs --with-writes") == 1 + 198  # group + detail rows
+    assert [g.count for g in reports.digest(report).skipped] == [198]
+
+
+def test_html_report_escapes_every_value_through_the_template() -> None:
+    report = _report(_check("fail", "m.x.<b>", "<script>alert(1)</script> & more"))
+    page = reports.render(report, "html")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert "m.x.&lt;b&gt;" in page
+
+
+def test_per_module_counts_are_computed_once_and_agree_with_the_report() -> None:
+    report = _report(_check("fail", "a", "x"), _check("warn", "b", "y"), _check("pass", "c", ""),
+                     _check("skipped", "d", "z", module="n"))
+    facts = reports.digest(report)
+    assert dict(facts.modules) == {"m": reports.Counts(fail=1, warn=1, passed=1), "n": reports.Counts(skipped=1)}
+    assert facts.counts.as_dict() == report.counts()
+    assert json.loads(reports.render(report, "json"))["summary"]["module_counts"]["n"]["skipped"] == 1
+
+
+def test_passing_read_only_run_of_the_project_gives_a_markdown_report_under_20_kb(migrated_url: str,
+                                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "verify.md"
+    result = run_dbkit("verify", "--output", str(out), url=migrated_url)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# dbkit verify: PASSED")
+    assert len(text.encode()) < 20_000, len(text.encode())
+    assert "## Skipped" in text and "| Module | Failed |" in text
+    assert result.stdout == "" and result.stderr.startswith(f"wrote {out}: PASSED")

@@ -88,13 +88,14 @@ def probe(conn: psycopg.Connection[Any], run: Callable[[], None]) -> Drops:
     for kind, key, name, schema, relation, column in gone:
         if kind == "table":
             rows = _count(conn, schema, relation, None)
-            (data if rows else objects).append(f"{name} ({rows} rows)" if rows else f"table {name}")
+            noun = "row" if rows == 1 else "rows"
+            (data if rows else objects).append(f"{name} ({rows} {noun})" if rows else f"table {name}")
         elif kind == "column":
             if key.split(".")[0] in dropped_tables:
                 continue  # goes with its table, counted there
             values = _count(conn, schema, relation, column)
             if values:
-                objects.append(f"column {name} ({values} values)")
+                objects.append(f"column {name} ({values} {'value' if values == 1 else 'values'})")
         else:
             objects.append(f"{kind} {name}")
     return Drops(tuple(data), tuple(objects))

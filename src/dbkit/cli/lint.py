@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +9,7 @@ from pathlib import Path
 import click
 
 from dbkit.lint.grading import Thresholds
-from dbkit.cli.options import build_settings, format_option, progress_printer, project_options
+from dbkit.cli.options import build_settings, emit, interactive, output_options, progress_printer, project_options
 from dbkit.errors import ChecksFailed
 
 PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick lint stays quiet
@@ -19,7 +17,6 @@ PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick lint stay
 
 @click.command()
 @project_options
-@format_option("text", "json", "github")
 @click.option("--database", "database", is_flag=False, flag_value="", default=None, metavar="[URL]",
               help="Without URL: apply everything to a throwaway PostgreSQL and run plpgsql_check on every plpgsql "
                    "function (needs the plpgsql_check extension). With URL: read that database, read-only, and "
@@ -35,8 +32,9 @@ PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick lint stay
                    "(cache in ~/.cache/dbkit, or $DBKIT_CACHE_DIR).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="sqlfluff processes (default: one per CPU).")
-def lint(config_file: Path | None, fmt: str, database: str | None, warn_rows: int, error_rows: int,
-         no_cache: bool, jobs: int | None) -> None:
+@output_options("text", "json", "github")
+def lint(config_file: Path | None, fmt: str, output: Path | None, database: str | None, warn_rows: int,
+         error_rows: int, no_cache: bool, jobs: int | None) -> None:
     """Lint migrations/ and sql/: sqlfluff (.sqlfluff) plus dbkit's rules (DBK000-DBK022).
 
     Silence one occurrence with a reason, in or directly above the statement:
@@ -52,19 +50,20 @@ def lint(config_file: Path | None, fmt: str, database: str | None, warn_rows: in
     from dbkit import lint as lint_core
 
     settings = build_settings(None, config_file, need_database=False)
-    text = fmt == "text"
+    text = fmt == "text" or output is not None
     report = dblint.lint_project(
         settings, database=database, thresholds=Thresholds(warn_rows=warn_rows, error_rows=error_rows),
         cache=not no_cache, jobs=jobs, sqlfluff_progress=_counter("sqlfluff") if text else None,
         progress=progress_printer() if text else (lambda _: None),
     )
-    click.echo(lint_core.render(report, fmt))
+    emit(lint_core.render(report, fmt), output, lint_core.summary(report))
     if not report.ok:
-        raise ChecksFailed(f"lint found {report.errors} error(s); see the findings above")
+        raise ChecksFailed(f"lint found {report.errors} error(s); see the findings "
+                           + (f"in {output}" if output is not None else "above"))
 
 
 def _interactive() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("CI")
+    return interactive()
 
 
 def _counter(label: str) -> Callable[[int, int], None] | None:

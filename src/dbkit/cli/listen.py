@@ -32,10 +32,15 @@ def listen(database_url: str | None, config_file: Path | None,
     from dbkit.listen import channel_for, notifications
 
     settings = build_settings(database_url, config_file)
+    target = settings.require_database()
     channel = channel_for(settings, channel)
     seen = 0
+
+    def listening() -> None:
+        click.echo(f"listening on channel {channel!r} at {target.describe()}; one JSON line per notification "
+                   "(Ctrl-C stops)", err=True)
     try:
-        for notification in notifications(settings.require_database(), channel, count=count, timeout=timeout):
+        for notification in notifications(target, channel, count=count, timeout=timeout, on_listening=listening):
             click.echo(json.dumps(notification, sort_keys=True))
             seen += 1
     except KeyboardInterrupt:

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dbkit.cli.fleet import FleetOptions, fleet_options, run_fleet
 from dbkit.cli.options import (
     build_settings,
     database_options,
-    echo_json,
-    format_option,
+    emit,
     ignored_option,
     json_errors,
+    json_text,
+    output_options,
     progress_printer,
     project_options,
     setting_options,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from dbkit.config import Settings
 
 # Each command imports the core module it calls: `dbkit --help` loads none of them.
+
 MODULE_HELP = "Only this module (and the migrations it depends on)."
 
 
@@ -35,35 +38,60 @@ replica_options = setting_options("wait_replica_lag_below", "replica_wait_limit"
 
 
 def _echo_steps(result: engine.RunResult, verb: str, nothing: str, show_sql: bool) -> None:
-    if not result.steps:
-        click.echo(nothing)
-        return
-    for step in result.steps:
-        action = verb if step.action != "unbaseline" else "forgot the baseline of"
-        where = f" ({step.module})" if step.module else ""
-        click.echo(f"{action if not result.dry_run else 'would ' + step.action} {step.target}{where}")
-        if step.drops:
-            click.echo(f"  dropped {', '.join(step.drops)}")
-        if show_sql and step.sql:
-            click.echo(f"-- {step.path}\n{step.sql.rstrip()}\n")
+    from dbkit.report import runs
+
+    click.echo(runs.render_run(result, nothing=nothing, show_sql=show_sql, verb=verb), nl=False)
+    _echo_notices(result)
+
+
+def _echo_notices(result: engine.RunResult) -> None:
     for notice in result.notices:
         click.echo(f"notice: {notice}", err=True)
+
+
+def _emit_run(result: engine.RunResult, command: str, fmt: str, output: Path | None, nothing: str) -> None:
+    from dbkit.report import runs
+
+    if fmt == "json":
+        text = json_text({"command": command, "ok": True, **to_jsonable(result),
+                          "summary": runs.run_summary(result)})
+    else:
+        text = runs.render_run(result, nothing=nothing, show_sql=result.dry_run) + _replication_text(result)
+    emit(text, output, runs.run_summary(result))
+    _echo_notices(result)
+
+
+def _replication_text(result: engine.RunResult) -> str:
+    """Each standby's replay lag before and after each applied migration (apply only)."""
+    lines = []
+    for lag in result.replication:
+        waited = f" after waiting {lag.waited_s:.1f} s" if lag.waited_s >= 0.05 else ""
+        before = "; ".join(s.describe() for s in lag.before) or "none"
+        after = "; ".join(s.describe() for s in lag.after) or "none"
+        lines.append(f"  {lag.target}: standby replay lag before {before}{waited}; after {after}\n")
+    return "".join(lines)
+
+
+ALL_FORMATS = ("text", "json", "junit", "markdown", "html")
 
 
 @click.command()
 @database_options
 @click.option("--module", default=None, help=MODULE_HELP)
 @click.option("--to", "to", default=None, metavar="ID", help="Apply up to and including this migration id.")
-@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL, then a per-module summary; change nothing.")
 @run_options
 @replica_options
-@format_option("text", "json")
+@output_options(*ALL_FORMATS)
+@fleet_options()
 @json_errors("apply")
-def apply(database_url: str | None, config_file: Path | None,
-          module: str | None, to: str | None, dry_run: bool, fmt: str) -> None:
+def apply(database_url: str | None, config_file: Path | None, module: str | None, to: str | None, dry_run: bool,
+          fmt: str, output: Path | None, fleet: FleetOptions | None) -> None:
     """Apply pending migrations, then re-apply changed function/policy files.
 
-    \b
+    With --targets FILE: on every database the file lists (canaries first, --parallel at a
+    time), each verified read-only after its apply; one combined report.
+
     With streaming standbys connected, each applied migration is followed by their replay
     lag before and after it (pg_stat_replication); --wait-replica-lag-below makes apply
     wait for the standbys before each migration.
@@ -71,25 +99,21 @@ def apply(database_url: str | None, config_file: Path | None,
     \b
     Examples:
       DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
+      dbkit apply --targets tenants.txt --canary 2 --parallel 8 --output fleet.html
       dbkit apply --wait-replica-lag-below 2s --replica-wait-limit 10min
     """
     from dbkit import engine
 
+    if fleet is not None:
+        from dbkit import fleet as fleet_core
+
+        settings = build_settings(None, config_file, need_database=False)
+        run_fleet(settings, fleet, "apply", fleet_core.apply_work(module=module, to=to, dry_run=dry_run),
+                  fmt=fmt, output=output, dry_run=dry_run)
+        return
     settings = build_settings(database_url, config_file)
     result = engine.apply(settings, module=module, to=to, dry_run=dry_run, progress=progress_printer())
-    if fmt == "json":
-        echo_json({"command": "apply", "ok": True, **to_jsonable(result)})
-        return
-    _echo_steps(result, "applied", "nothing to apply: the database is up to date", show_sql=dry_run)
-    _echo_replication(result)
-
-
-def _echo_replication(result: engine.RunResult) -> None:
-    for lag in result.replication:
-        waited = f" after waiting {lag.waited_s:.1f} s" if lag.waited_s >= 0.05 else ""
-        before = "; ".join(s.describe() for s in lag.before) or "none"
-        after = "; ".join(s.describe() for s in lag.after) or "none"
-        click.echo(f"  {lag.target}: standby replay lag before {before}{waited}; after {after}")
+    _emit_run(result, "apply", fmt, output, "nothing to apply: the database is up to date")
 
 
 @click.command()
@@ -99,26 +123,34 @@ def _echo_replication(result: engine.RunResult) -> None:
 @click.option("--to", "to", default=None, metavar="ID", help="Roll back everything applied after this id.")
 @click.option("--all", "all_", is_flag=True, help="Roll back every applied migration (of --module, if given).")
 @click.option("--force", is_flag=True, help="Also drop tables that hold rows (the data is lost).")
-@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the SQL, then a per-module summary; change nothing.")
 @run_options
-@format_option("text", "json")
+@output_options(*ALL_FORMATS)
+@fleet_options()
 @json_errors("rollback")
-def rollback(database_url: str | None, config_file: Path | None, module: str | None,
-             steps: int | None, to: str | None, all_: bool, force: bool, dry_run: bool, fmt: str) -> None:
+def rollback(database_url: str | None, config_file: Path | None, module: str | None, steps: int | None,
+             to: str | None, all_: bool, force: bool, dry_run: bool, fmt: str, output: Path | None,
+             fleet: FleetOptions | None) -> None:
     """Roll back applied migrations, newest first.
+
+    With --targets FILE: on every database the file lists (canaries first); one combined report.
 
     \b
     Example:  dbkit rollback --module automations --steps 1 --dry-run
     """
     from dbkit import engine
 
+    if fleet is not None:
+        from dbkit import fleet as fleet_core
+
+        settings = build_settings(None, config_file, need_database=False)
+        work = fleet_core.rollback_work(module=module, steps=steps, to=to, all_=all_, force=force, dry_run=dry_run)
+        run_fleet(settings, fleet, "rollback", work, fmt=fmt, output=output, dry_run=dry_run)
+        return
     settings = build_settings(database_url, config_file)
     result = engine.rollback(settings, module=module, steps=steps, to=to, all_=all_, force=force,
                              dry_run=dry_run, progress=progress_printer())
-    if fmt == "json":
-        echo_json({"command": "rollback", "ok": True, **to_jsonable(result)})
-        return
-    _echo_steps(result, "rolled back", "nothing to roll back", show_sql=dry_run)
+    _emit_run(result, "rollback", fmt, output, "nothing to roll back")
 
 
 def _warn_if_plan_stale(settings: Settings) -> None:
@@ -134,16 +166,27 @@ def _warn_if_plan_stale(settings: Settings) -> None:
 @database_options
 @click.option("--module", default=None, help="Only this module.")
 @ignored_option("--lock-timeout")
-@format_option("text", "json")
+@output_options(*ALL_FORMATS)
+@fleet_options()
 @json_errors("status")
-def status(database_url: str | None, config_file: Path | None, module: str | None, fmt: str) -> None:
+def status(database_url: str | None, config_file: Path | None, module: str | None, fmt: str,
+           output: Path | None, fleet: FleetOptions | None) -> None:
     """Show applied, pending and changed-since-applied migrations and files per module.
 
     \b
-    Example:  dbkit status --format json | jq '.modules[] | {name, pending}'
+    Examples:
+      dbkit status --format json | jq '.modules[] | {name, pending}'
+      dbkit status --targets tenants.toml --group eu
     """
     from dbkit import engine
+    from dbkit.report import runs
 
+    if fleet is not None:
+        from dbkit import fleet as fleet_core
+
+        settings = build_settings(None, config_file, need_database=False)
+        run_fleet(settings, fleet, "status", fleet_core.status_work(module=module), fmt=fmt, output=output)
+        return
     settings = build_settings(database_url, config_file)
     result = engine.status(settings, module=module)
     _warn_if_plan_stale(settings)
@@ -153,27 +196,10 @@ def status(database_url: str | None, config_file: Path | None, module: str | Non
             data["pending"] = [m.id for m in mod.migrations if m.state == "pending"]
             data["changed"] = [m.id for m in mod.migrations if m.state == "changed"]
             data["changed_files"] = [f.path for f in mod.files if f.state == "changed"]
-        echo_json({"command": "status", "ok": True, **payload})
-        return
-    click.echo(f"database {result.database}")
-    for mod in result.modules:
-        click.echo(f"\n{mod.name}: {mod.count('applied')} applied, {mod.count('pending')} pending, "
-                   f"{mod.count('changed')} changed since applied")
-        for m in mod.migrations:
-            extra = " (baseline)" if m.baselined else ""
-            click.echo(f"  {m.state:<8} {m.id}{extra}")
-        for f in mod.files:
-            if f.state != "applied":
-                click.echo(f"  {'file ' + f.state:<8} {f.path} (owned by {f.owner})")
-    if result.cron_jobs is None:
-        click.echo("\npg_cron: not installed in this database — no job is scheduled")
+        text = json_text({"command": "status", "ok": True, **payload})
     else:
-        click.echo(f"\npg_cron: {len(result.cron_jobs)} job(s) scheduled")
-        for job, schedule, command in result.cron_jobs:
-            click.echo(f"  {schedule:<12} {job}: {command}")
-    for unknown in result.unknown_applied:
-        click.echo(f"\nwarning: {unknown} is recorded as applied but has no file in this project; "
-                   f"restore its files, or clear the record with `dbkit repair --forget {unknown}`")
+        text = runs.render_status(result)
+    emit(text, output, runs.status_summary(result))
 
 
 @click.command()

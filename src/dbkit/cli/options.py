@@ -137,7 +137,7 @@ def build_settings(database_url: str | None, config_file: Path | None, *, need_d
 
 def progress_printer() -> Callable[[str], None]:
     """Progress lines on an interactive terminal; silence in CI and pipes."""
-    if sys.stderr.isatty() and not os.environ.get("CI"):
+    if interactive():
         return lambda message: click.echo(f"… {message}", err=True)
     return lambda message: None
 
@@ -154,8 +154,12 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def json_text(payload: dict[str, Any]) -> str:
+    return json.dumps({"schema_version": JSON_SCHEMA_VERSION, **payload}, indent=2, default=str) + "\n"
+
+
 def echo_json(payload: dict[str, Any]) -> None:
-    click.echo(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **payload}, indent=2, default=str))
+    click.echo(json_text(payload), nl=False)
 
 
 def json_errors(command: str) -> Callable[[F], F]:
@@ -170,7 +174,7 @@ def json_errors(command: str) -> Callable[[F], F]:
             try:
                 return func(*args, **kwargs)
             except DbkitError as exc:
-                if kwargs.get("fmt") == "json":
+                if kwargs.get("fmt") == "json" and not getattr(exc, "reported", False):
                     secrets = secrets_in(kwargs.get("database_url"))
                     error: dict[str, Any] = {"type": type(exc).__name__, "message": mask(str(exc), secrets),
                                              "exit_code": exc.exit_code}
@@ -202,3 +206,75 @@ def write_output(path: Path, text: str) -> None:
             handle.write(text)
     except OSError as exc:
         raise InputError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
+# ---------------------------------------------------------------- the one --format/--output rule
+
+#: What a file name's suffix says about its format; a suffix not listed says nothing.
+SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".xml": "junit", ".json": "json", ".md": "markdown",
+                  ".markdown": "markdown"}
+
+
+def resolve_output(fmt: str | None, output: Path | None, allowed: tuple[str, ...], *,
+                   default: str = "text", stdout_is_tty: bool | None = None) -> str:
+    """The format a command writes, by one rule for every command.
+
+    An explicit ``--format`` wins; an ``--output`` suffix that says another format is an
+    error (exit 2) rather than a silent choice. Without ``--format`` the suffix decides,
+    else ``default``. HTML goes to a file, never to a terminal.
+    """
+    said = SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+    if fmt is not None and said is not None and said != fmt:
+        raise InputError(f"--format {fmt} contradicts --output {output.name if output else ''} (a {said} file "
+                         f"name); give a matching suffix, or leave out --format")
+    chosen = fmt or said or default
+    if chosen not in allowed:
+        raise InputError(f"--output {output} names a {chosen} file, but this command writes "
+                         f"{', '.join(allowed)}; pass --format")
+    tty = sys.stdout.isatty() if stdout_is_tty is None else stdout_is_tty
+    if output is None and chosen == "html" and tty:
+        raise InputError("an HTML report is a page, not terminal output: add --output FILE.html")
+    if output is not None:
+        check_output_path(output)
+    return chosen
+
+
+def output_options(*choices: str, default: str = "text") -> Callable[[F], F]:
+    """--format and --output, resolved by ``resolve_output`` before the command runs.
+
+    The command receives ``fmt`` (the chosen format) and ``output`` (a path or None);
+    put ``json_errors`` below it so a JSON error object follows the resolved format.
+    """
+    allowed = tuple(f.value for f in Format if f.value in choices)
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["fmt"] = resolve_output(kwargs.get("fmt"), kwargs.get("output"), allowed, default=default)
+            return func(*args, **kwargs)
+
+        command: F = click.option(  # type: ignore[assignment]
+            "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+            help="Write the output to FILE (its suffix picks the format when --format is not given: .json, .xml "
+                 "(junit), .md, .html); the terminal then gets a one-line summary on stderr.",
+        )(wrapper)
+        return click.option(
+            "--format", "fmt", type=click.Choice(allowed), default=None,
+            help=f"Output format: {', '.join(allowed)} (default: {default}, or the --output suffix). Data goes "
+                 "to stdout (or --output), progress and notes to stderr.",
+        )(command)
+    return decorate
+
+
+def emit(text: str, output: Path | None, summary: str) -> None:
+    """The command's output: to stdout, or to --output with the summary line on stderr."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    write_output(output, text if text.endswith("\n") else text + "\n")
+    click.echo(f"wrote {output}: {summary}", err=True)
+
+
+def interactive() -> bool:
+    """Progress is for a person at a terminal: stderr is a TTY and this is not CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")

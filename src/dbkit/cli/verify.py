@@ -10,51 +10,58 @@ from pathlib import Path
 
 import click
 
+from dbkit.cli.fleet import FleetOptions, fleet_options, run_fleet
 from dbkit.cli.options import (
     build_settings,
-    check_output_path,
     database_options,
-    format_option,
+    emit,
     ignored_option,
+    output_options,
     progress_printer,
     write_output,
 )
-from dbkit.errors import ChecksFailed, DbkitError, InputError
+from dbkit.errors import ChecksFailed, DbkitError
+
+FORMATS = ("text", "json", "junit", "markdown", "html")
+PROGRESS_AFTER = 1.0  # seconds of work before progress shows: a quick verify stays quiet
 
 
 @click.command()
 @database_options
 @ignored_option("--lock-timeout")
-@format_option("text", "json", "junit", "markdown", "html")
 @click.option("--module", default=None, help="Only this module's checks (default: every module).")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the report to FILE instead of stdout (a one-line summary still goes to stderr); "
-                   "written also when verify cannot run.")
 @click.option("--with-writes", "writes", is_flag=True, default=False,
               help="Also run the checks that write: behaviour checks with setup and the RLS access matrix, "
                    "each in a transaction that is always rolled back (row locks, triggers and sequence values "
                    "are still touched). Without it verify only reads.")
-def verify(database_url: str | None, config_file: Path | None, fmt: str,
-           module: str | None, output: Path | None, writes: bool) -> None:
+@output_options(*FORMATS)
+@fleet_options(single=FORMATS)
+def verify(database_url: str | None, config_file: Path | None, fmt: str, module: str | None, output: Path | None,
+           writes: bool, fleet: FleetOptions | None) -> None:
     """Check the live database against what the SQL produces: catalog, privileges, behaviour, plans, drift.
 
     Read-only by default (safe on production, a read-only database and a hot standby).
     Exit 0 when no check failed (warnings allowed), 1 when a check failed, 2 on bad input.
+    With --output the report is written also when verify cannot run.
 
     \b
     Examples:
-      dbkit verify --format html --output verify.html
+      dbkit verify --output verify.html          # the suffix picks the format
       dbkit verify --module alm_reporting --format json | jq '.summary.counts'
-      dbkit verify --with-writes          # on a staging copy: behaviour and RLS matrix too
+      dbkit verify --with-writes                 # on a staging copy: behaviour and RLS matrix too
+      dbkit verify --targets tenants.txt --parallel 8 --format junit --output fleet.xml
     """
     from dbkit import report as reports
     from dbkit import verify as verifier
 
+    if fleet is not None:
+        from dbkit import fleet as fleet_core
+
+        settings = build_settings(None, config_file, need_database=False)
+        run_fleet(settings, fleet, "verify", fleet_core.verify_work(module=module, writes=writes), fmt=fmt,
+                  output=output)
+        return
     settings = build_settings(database_url, config_file, need_database=False)
-    if output is not None and output.parent and not output.parent.exists():
-        raise InputError(f"cannot write the report: directory {output.parent} does not exist")
-    if output is not None:
-        check_output_path(output)
     try:
         settings.require_database()
         result = verifier.verify(settings, module=module, writes=writes,
@@ -64,14 +71,7 @@ def verify(database_url: str | None, config_file: Path | None, fmt: str,
             write_output(output, reports.render(verifier.failed_report(settings, str(exc)), fmt))
         raise
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = reports.render(result, fmt, color=color)
-    if output is not None:
-        write_output(output, text)
-        counts = result.counts()
-        click.echo(f"wrote {output}: {counts['fail']} failed, {counts['warn']} warnings, "
-                   f"{counts['pass']} passed, {counts['skipped']} skipped", err=True)
-    else:
-        click.echo(text, nl=False)
+    emit(reports.render(result, fmt, color=color), output, reports.one_line(result))
     if result.failed:
         failed = sum(1 for c in result.checks if c.status == "fail")
         raise ChecksFailed(f"{failed} check(s) failed on {result.database}")
@@ -83,6 +83,6 @@ def _after_a_second(wanted: bool) -> Callable[[str], None]:
     started = time.monotonic()
 
     def progress(message: str) -> None:
-        if show is not None and time.monotonic() - started > 1.0:
+        if show is not None and time.monotonic() - started > PROGRESS_AFTER:
             show(message)
     return progress
