@@ -255,7 +255,10 @@ class Soak:
     def _half_way(self, applied: frozenset[str], differences: set[str]) -> Migration | None:
         """The ``-- transactional: false`` migration whose objects explain the differences, if any."""
         for m in self.plan:
-            if m.transactional:
+            # A pending migration with a safer form (`-- replaces:`) runs that form in its place.
+            runner = self.project.replacement(m.id) if m.id not in applied else None
+            runner = runner or m
+            if runner.transactional:
                 continue
             if m.id not in applied and set(m.depends) <= applied:
                 other = applied | {m.id}
@@ -266,7 +269,7 @@ class Soak:
             explained = _differences(self.reference(applied), self.reference(frozenset(other)))
             # A half-way run may also leave an object only its statements name (a temporary
             # index built CONCURRENTLY, then renamed over the old one); the next run completes it.
-            text = (m.expanded().text + m.expanded_rollback().text).lower()
+            text = (runner.expanded().text + m.expanded().text + m.expanded_rollback().text).lower()
             if all(d in explained or d.split()[-1].split(".")[-1].lower() in text for d in differences):
                 return m
         return None
