@@ -9,6 +9,7 @@ populated tables within the rehearsal's bound (tests/test_rehearsal.py).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -113,8 +114,43 @@ def test_the_repositorys_safer_forms_replace_the_migrations_the_rehearsal_found_
         "0002_alm_duplicate_prevention": "0009_alm_duplicate_prevention_online",
         "0002_strategy_workflow_sessions_autonomous": "0014_strategy_workflow_sessions_autonomous_online",
         "0007_strategy_notifications_enhancements": "0015_strategy_notifications_enhancements_online",
+        "0002_automations_account_access": "0013_automations_account_access_lock_order",
     }
     for old_id, new_id in replaced.items():
         old, new = project.migration(old_id), project.migration(new_id)
         assert {i.file.name for i in new.shared_includes} == {i.file.name for i in old.includes}
-        assert not new.transactional
+        # Validation moved out of ACCESS EXCLUSIVE needs statements of their own; a lock order
+        # does not, and stays one transaction.
+        assert new.transactional == (new_id == "0013_automations_account_access_lock_order")
+
+
+_ACCESS = ("select c.relname, c.relacl::text, "
+           "(select array_agg(p.policyname || ':' || coalesce(p.qual, '') || ':' || coalesce(p.with_check, '') "
+           "order by p.policyname) from pg_policies p where p.tablename = c.relname) "
+           "from pg_class c where c.relnamespace = 'public'::regnamespace "
+           "and c.relname in ('agents', 'leads', 'conversations', 'account_members') order by 1")
+
+
+def test_the_lock_order_form_changes_no_grant_or_policy_where_0002_was_applied(empty_url: str,
+                                                                                tmp_path: Path) -> None:
+    # In its own place (0002 applied long ago, its grants since narrowed by 0009's column
+    # privileges) the safer form must not grant table-wide UPDATE again.
+    project = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "migrations", project / "migrations")
+    shutil.copytree(REPO_ROOT / "sql", project / "sql")
+    shutil.copy(REPO_ROOT / "pyproject.toml", project / "pyproject.toml")
+    safer = sorted((project / "migrations/automations").glob("0013_automations_account_access_lock_order*"))
+    held = {path: path.read_text(encoding="utf-8") for path in safer}
+    for path in safer:
+        path.unlink()
+    assert run_dbkit("apply", url=empty_url, cwd=project).exit_code == 0
+    with psycopg.connect(empty_url) as conn:
+        before = conn.execute(_ACCESS).fetchall()
+    for path, text in held.items():
+        path.write_text(text, encoding="utf-8")
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 0 and "0013_automations_account_access_lock_order" in result.stdout
+    with psycopg.connect(empty_url) as conn:
+        assert conn.execute(_ACCESS).fetchall() == before
+        assert conn.execute("select has_column_privilege('authenticated', 'public.leads', 'user_id', 'UPDATE')"
+                            ).fetchone() == (False,)
