@@ -83,7 +83,7 @@ def test_apply_schedules_cleanup_with_pg_cron_and_rollback_unschedules_it(cron_u
 def test_rollback_of_the_batch_schedule_restores_the_documents_command(cron_url: str) -> None:
     assert run_dbkit("apply", url=cron_url).exit_code == 0
 
-    rolled = run_dbkit("rollback", "--module", "automations", "--steps", "1", url=cron_url)
+    rolled = run_dbkit("rollback", "--module", "automations", "--to", "0011_automations_scale_paths", url=cron_url)
 
     assert rolled.exit_code == 0, rolled.output
     assert _jobs(cron_url) == [(JOB, "0 3 * * *", "SELECT public.cleanup_old_executions()", CRON_DB)]
