@@ -270,7 +270,7 @@ class Soak:
             # A half-way run may also leave an object only its statements name (a temporary
             # index built CONCURRENTLY, then renamed over the old one); the next run completes it.
             text = (runner.expanded().text + m.expanded().text + m.expanded_rollback().text).lower()
-            if all(d in explained or d.split()[-1].split(".")[-1].lower() in text for d in differences):
+            if all(d in explained or _object_name(d) in text for d in differences):
                 return m
         return None
 
@@ -460,6 +460,11 @@ def _catalog(url: str) -> State:
 def _recorded(url: str) -> list[Any]:
     with psycopg.connect(url, autocommit=True) as conn:
         return _rows(conn, "select migration_id from dbkit._yoyo_migration")
+
+
+def _object_name(key: str) -> str:
+    """``function public.f(uuid, text)`` -> ``f``; ``index public.idx_x`` -> ``idx_x``."""
+    return key.split(" ", 1)[-1].split("(", 1)[0].split(".")[-1].lower()
 
 
 def _differences(a: State, b: State) -> set[str]:

@@ -794,3 +794,28 @@ def test_a_rollback_killed_inside_a_non_transactional_step_completes_with_the_st
     assert result.exit_code == 0, result.stderr
     with psycopg.connect(empty_url) as conn:
         assert conn.execute("select to_regclass('public.m_t1')").fetchone() == (None,)
+
+
+def test_a_non_transactional_migration_runs_each_included_file_as_one_unit(empty_url: str, tmp_path: Path) -> None:
+    # Between an included function's CREATE and its REVOKE no other session may call it through
+    # PUBLIC, and between a REVOKE and the GRANT after it the API role must not lose EXECUTE (the
+    # fault soak caught that window in a safer form run in its own place). A file that fails
+    # half-way therefore leaves nothing of itself behind, while the statements before it stay.
+    files = table_migrations("m", 1)
+    files["sql/functions/public.m_f.sql"] = (
+        "create or replace function public.m_f() returns int language sql as $$ select 1 $$;\n"
+        "revoke all on function public.m_f() from public;\n"
+        "grant execute on function public.m_f() to no_such_role_here;\n")
+    files["migrations/m/0002_m_online.sql"] = (
+        "-- Test migration 2.\n-- transactional: false\n"
+        "create index concurrently m_t1_id_idx on public.m_t1 (id);\n"
+        "-- include: sql/functions/public.m_f.sql\n")
+    files["migrations/m/0002_m_online.rollback.sql"] = (
+        "-- transactional: false\ndrop function if exists public.m_f();\n"
+        "drop index concurrently if exists public.m_t1_id_idx;\n")
+    project = write_project(tmp_path, files, config='modules = ["m"]\n')
+    result = run_dbkit("apply", "--database-url", empty_url, cwd=project)
+    assert result.exit_code == 1 and "sql/functions/public.m_f.sql:3" in result.stderr, result.stderr
+    with psycopg.connect(empty_url) as conn:
+        assert conn.execute("select to_regclass('public.m_t1_id_idx') is not null, "
+                            "to_regprocedure('public.m_f()') is null").fetchone() == (True, True)

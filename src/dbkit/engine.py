@@ -684,7 +684,13 @@ def _execute(conn: psycopg.Connection[Any], statements: Statements) -> None:
     only the error, so this reads the results the way psycopg itself does (its wait
     loop, which also cancels the query on Ctrl-C).
     """
-    data = statements.expanded.text.encode("utf-8")
+    _send(conn, statements.expanded.text)
+
+
+def _send(conn: psycopg.Connection[Any], text: str) -> None:
+    """``text`` as one simple-protocol query; a failing statement raises ``_StatementFailed``
+    with its number in ``text``."""
+    data = text.encode("utf-8")
     with conn.lock:
         conn.pgconn.send_query(data)
         results = conn.wait(generators.fetch_many(conn.pgconn))
@@ -703,21 +709,45 @@ def _execute_each(conn: psycopg.Connection[Any], texts: list[str]) -> None:
 
 
 def _run_statements_outside_transaction(session: _Session, statements: Statements, migration_id: str) -> None:
-    for index, statement in enumerate(statements.items):
+    for first, text in _autocommit_units(statements):
         try:
             _ensure_timeouts(session)
-            session.conn.execute(statement.text.encode("utf-8"), prepare=False)
-            if "timeout" in statement.text.lower():
+            # One simple query: several statements (an included file) run as one implicit transaction.
+            _send(session.conn, text)
+            if "timeout" in text.lower():
                 session.timeouts_in_effect = False  # it set one of ours itself: ours again before the next
-        except psycopg.Error as exc:
+        except (_StatementFailed, psycopg.Error) as failure:
+            exc = failure.error if isinstance(failure, _StatementFailed) else failure
+            index = first + (failure.index if isinstance(failure, _StatementFailed) else 0)
             if _lost(exc, session.conn):
-                raise
-            failed = _migration_failed(exc, statements, index, migration_id, session, base_offset=statement.start)
+                raise exc from None
+            failed = _migration_failed(exc, statements, index, migration_id, session,
+                                       base_offset=statements.items[index].start)
             raise MigrationFailed(
                 f"{failed.reason} (non-transactional migration: the statements "
                 "before this one stay applied; it is not recorded)",
                 path=failed.path, line=failed.line, sqlstate=failed.sqlstate, migration_id=migration_id,
             ) from None
+
+
+def _autocommit_units(statements: Statements) -> list[tuple[int, str]]:
+    """What a non-transactional migration runs, in order: each of its own statements alone, and
+    each included function or policy file as one unit, so that no other session ever sees a
+    function between its CREATE and its REVOKE/GRANT (EXECUTE through PUBLIC) or between a
+    REVOKE and the GRANT after it (the API role without EXECUTE; found by the fault soak).
+    Returns (index of the unit's first statement, the text to run)."""
+    own = statements.locate(statements.items[0].start)[0] if statements.items else ""
+    units: list[tuple[int, str]] = []
+    current: str | None = None
+    for index, statement in enumerate(statements.items):
+        source = statements.locate(statement.start)[0]
+        if source != own and source == current:
+            first = units[-1][0]
+            units[-1] = (first, statements.expanded.text[statements.items[first].start:statement.end])
+        else:
+            units.append((index, statement.text))
+        current = source
+    return units
 
 
 def _ensure_timeouts(session: _Session) -> None:
