@@ -57,6 +57,8 @@ from dbkit.errors import (
 from dbkit.project import Include, Migration, Project, load_project
 
 if TYPE_CHECKING:
+    from dbkit import guard
+    from dbkit.project import Module
     from dbkit.statements import Statements
 
 # dbkit.statements and dbkit.guard (PostgreSQL's parser, pglast) are imported by the functions
@@ -420,37 +422,44 @@ def _status(session: _Session, module: str | None) -> Status:
     applied = _applied(session.conn)
     files = _file_checksums(session.conn)
     project = session.project
-    modules: list[ModuleStatus] = []
-    for mod in project.modules:
-        if module is not None and mod.name != module:
-            continue
-        states: list[MigrationStatus] = []
-        file_states: list[FileStatus] = []
-        for m in mod.migrations:
-            record = applied.get(m.id)
-            if record is None:
-                state = "pending"
-            elif record.checksum is not None and record.checksum != m.checksum:
-                state = "changed"
-            else:
-                state = "applied"
-            states.append(MigrationStatus(id=m.id, module=m.module, path=m.forward.name, state=state,
-                                          applied_at=record.applied_at if record else None,
-                                          baselined=record.baselined if record else False))
-            for inc in m.includes:
-                recorded = files.get(inc.file.name)
-                if record is None:
-                    fstate = "pending"
-                elif recorded != inc.file.checksum:
-                    fstate = "changed"
-                else:
-                    fstate = "applied"
-                file_states.append(FileStatus(path=inc.file.name, owner=m.id, state=fstate))
-        modules.append(ModuleStatus(name=mod.name, migrations=tuple(states), files=tuple(file_states)))
+    modules = tuple(_module_status(mod, applied, files) for mod in project.modules
+                    if module is None or mod.name == module)
     known = {m.id for m in project.plan}
     unknown = tuple(i for i in applied if i not in known)
-    return Status(database=session.target.describe(), modules=tuple(modules), unknown_applied=unknown,
+    return Status(database=session.target.describe(), modules=modules, unknown_applied=unknown,
                   cron_jobs=_cron_jobs(session.conn))
+
+
+def _module_status(mod: Module, applied: dict[str, _Applied], files: dict[str, str]) -> ModuleStatus:
+    """One module's migrations and the function/policy files they include, each with its state."""
+    states: list[MigrationStatus] = []
+    file_states: list[FileStatus] = []
+    for m in mod.migrations:
+        record = applied.get(m.id)
+        states.append(MigrationStatus(id=m.id, module=m.module, path=m.forward.name,
+                                      state=_migration_state(record, m.checksum),
+                                      applied_at=record.applied_at if record else None,
+                                      baselined=record.baselined if record else False))
+        # An included file is pending with its migration, whatever its own record says.
+        file_states += [FileStatus(path=inc.file.name, owner=m.id,
+                                   state="pending" if record is None
+                                   else _file_state(files.get(inc.file.name), inc.file.checksum))
+                        for inc in m.includes]
+    return ModuleStatus(name=mod.name, migrations=tuple(states), files=tuple(file_states))
+
+
+def _migration_state(record: _Applied | None, checksum: str) -> str:
+    """pending, changed (edited since applied) or applied; a record without a checksum (yoyo's
+    own, from before dbkit) cannot be compared and counts as applied."""
+    if record is None:
+        return "pending"
+    if record.checksum is not None and record.checksum != checksum:
+        return "changed"
+    return "applied"
+
+
+def _file_state(recorded: str | None, checksum: str) -> str:
+    return "applied" if recorded == checksum else "changed"
 
 
 def _cron_jobs(conn: psycopg.Connection[Any]) -> tuple[tuple[str, str, str], ...] | None:
@@ -826,46 +835,64 @@ def rollback(
     applied (of ``module``). Applied migrations outside the plan that depend on a victim
     block the rollback.
     """
+    _check_rollback_request(steps, to, all_)
+    project = load_project(settings)
+    scope = project.selected(module)
+    if to is not None and project.migration(to) not in scope:
+        raise InputError(f"migration {to!r} is not in module {module}")
+    with _session(settings, progress, locked=not dry_run, project=project) as session:
+        applied = _applied(session.conn)
+        victims = _victims(project, scope, applied, module=module, steps=steps, to=to)
+        plan = _rollback_plan(_newest_first(victims, applied), applied)
+        if dry_run:
+            return RunResult(database=session.target.describe(), dry_run=True, steps=tuple(s for _, _, s in plan))
+        with _interruptible(session, "rollback", applied, _file_checksums(session.conn)):
+            done = _run_rollback(session, plan, force=force)
+        return RunResult(database=session.target.describe(), dry_run=False, steps=done,
+                         notices=tuple(session.notices))
+
+
+def _check_rollback_request(steps: int | None, to: str | None, all_: bool) -> None:
+    """Exactly one way of saying how far, checked before anything connects."""
     if sum(x is not None and x is not False for x in (steps, to, all_ or None)) != 1:
         raise InputError("say how far to roll back: exactly one of --steps N, --to ID or --all")
     if steps is not None and steps < 1:
         raise InputError("--steps must be at least 1")
+
+
+# One rollback step: the migration, its checked rollback SQL (None for a baselined one,
+# whose objects dbkit never created) and the Step a result reports.
+_RollbackItem = tuple[Migration, "Statements | None", Step]
+
+
+def _rollback_plan(ordered: list[Migration], applied: dict[str, _Applied]) -> list[_RollbackItem]:
     from dbkit.statements import check
 
-    project = load_project(settings)
-    scope = project.selected(module)
-    if to is not None:
-        target = project.migration(to)
-        if target not in scope:
-            raise InputError(f"migration {to!r} is not in module {module}")
-    with _session(settings, progress, locked=not dry_run, project=project) as session:
-        applied = _applied(session.conn)
-        victims = _victims(project, scope, applied, module=module, steps=steps, to=to)
-        ordered = _newest_first(victims, applied)
-        plan: list[tuple[Migration, Statements | None]] = []
-        for m in ordered:
-            statements = None if applied[m.id].baselined else check(
-                m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
-            plan.append((m, statements))
-        steps_planned = tuple(_rollback_step(m, applied[m.id].baselined) for m in ordered)
-        if dry_run:
-            return RunResult(database=session.target.describe(), dry_run=True, steps=steps_planned)
-        done: list[Step] = []
-        with _interruptible(session, "rollback", applied, _file_checksums(session.conn)):
-            drops = _probe(session, [(m, s) for m, s in plan if s is not None], force=force)
-            for (migration, statements), step in zip(plan, steps_planned):
-                if statements is None:
-                    # dbkit never created these objects: forget the record, drop nothing.
-                    progress(f"removing the baseline record of {migration.id} ({migration.module})")
-                    with session.conn.transaction():
-                        _record_rolled_back(session.conn, migration)
-                else:
-                    progress(f"rolling back {migration.id} ({migration.module})")
-                    _run_with_retries(session, partial(_run_and_record, session, migration, statements,
-                                                       _record_rolled_back))
-                done.append(replace(step, drops=drops.get(migration.id, ())))
-        return RunResult(database=session.target.describe(), dry_run=False, steps=tuple(done),
-                         notices=tuple(session.notices))
+    plan: list[_RollbackItem] = []
+    for m in ordered:
+        baselined = applied[m.id].baselined
+        statements = None if baselined else check(m.expanded_rollback(), transactional=m.transactional,
+                                                  migration_id=m.id)
+        plan.append((m, statements, _rollback_step(m, baselined)))
+    return plan
+
+
+def _run_rollback(session: _Session, plan: list[_RollbackItem], *, force: bool) -> tuple[Step, ...]:
+    """Probe the whole plan first (refusing data loss without ``force``), then run it step by step."""
+    drops = _probe(session, [(m, s) for m, s, _ in plan if s is not None], force=force)
+    done: list[Step] = []
+    for migration, statements, step in plan:
+        if statements is None:
+            # dbkit never created these objects: forget the record, drop nothing.
+            session.progress(f"removing the baseline record of {migration.id} ({migration.module})")
+            with session.conn.transaction():
+                _record_rolled_back(session.conn, migration)
+        else:
+            session.progress(f"rolling back {migration.id} ({migration.module})")
+            _run_with_retries(session, partial(_run_and_record, session, migration, statements,
+                                               _record_rolled_back))
+        done.append(replace(step, drops=drops.get(migration.id, ())))
+    return tuple(done)
 
 
 def _rollback_step(migration: Migration, baselined: bool) -> Step:
@@ -880,27 +907,43 @@ def _victims(project: Project, scope: tuple[Migration, ...], applied: dict[str, 
     order = {mid: n for n, mid in enumerate(applied)}
     applied_scope = sorted((m for m in scope if m.id in applied), key=lambda m: order[m.id])
     if to is not None:
-        if to not in applied:
-            raise InputError(f"migration {to!r} is not applied; nothing to roll back to")
-        target = project.migration(to)
-        wanted = {m.id for m in project.plan if m.module == target.module and m.number > target.number}
-        if module is None:
-            wanted |= {m.id for m in project.dependents(wanted)}
-        victims = [m for m in applied_scope if m.id in wanted]
+        victims = _after(project, applied_scope, applied, to, whole_plan=module is None)
     elif steps is not None:
-        if steps > len(applied_scope):
-            where = f" in module {module}" if module else ""
-            raise InputError(f"--steps {steps} is more than the {len(applied_scope)} applied migration(s){where}; "
-                             "use --all to roll back every one")
-        victims = applied_scope[-steps:]
+        victims = _last(applied_scope, steps, module)
     else:
         victims = applied_scope
+    _refuse_blocked(project, victims, applied)
+    return victims
+
+
+def _after(project: Project, applied_scope: list[Migration], applied: dict[str, _Applied], to: str, *,
+           whole_plan: bool) -> list[Migration]:
+    """``--to``: what follows ``to`` in its module and, across the whole plan, what depends on that."""
+    if to not in applied:
+        raise InputError(f"migration {to!r} is not applied; nothing to roll back to")
+    target = project.migration(to)
+    wanted = {m.id for m in project.plan if m.module == target.module and m.number > target.number}
+    if whole_plan:
+        wanted |= {m.id for m in project.dependents(wanted)}
+    return [m for m in applied_scope if m.id in wanted]
+
+
+def _last(applied_scope: list[Migration], steps: int, module: str | None) -> list[Migration]:
+    """``--steps N``: the last N applied; more than there are is a mistake, not --all."""
+    if steps > len(applied_scope):
+        where = f" in module {module}" if module else ""
+        raise InputError(f"--steps {steps} is more than the {len(applied_scope)} applied migration(s){where}; "
+                         "use --all to roll back every one")
+    return applied_scope[-steps:]
+
+
+def _refuse_blocked(project: Project, victims: list[Migration], applied: dict[str, _Applied]) -> None:
+    """An applied migration left standing must not depend on one rolled back."""
     victim_ids = {m.id for m in victims}
     blockers = [m for m in project.dependents(victim_ids) if m.id in applied and m.id not in victim_ids]
     if blockers:
         names = ", ".join(f"{m.id} ({m.module})" for m in blockers)
         raise InputError(f"cannot roll back: applied migrations depend on it: {names}; roll those back first")
-    return victims
 
 
 def _newest_first(victims: list[Migration], applied: dict[str, _Applied]) -> list[Migration]:
@@ -923,7 +966,6 @@ def _probe(session: _Session, plan: list[tuple[Migration, Statements]], *, force
     RAISE NOTICE about is forgotten: that work is undone.
     """
     from dbkit import guard
-    from dbkit.statements import transaction_form
 
     conn = session.conn
     kept = len(session.notices)
@@ -933,23 +975,36 @@ def _probe(session: _Session, plan: list[tuple[Migration, Statements]], *, force
         with conn.transaction(force_rollback=True):
             _set_timeouts(session)
             for current in plan:
-                migration, statements = current
-                if migration.transactional:
-                    run = partial(_execute, conn, statements)
-                else:
-                    texts = [transaction_form(item) for item in statements.items]
-                    if None in texts:
-                        break  # a statement only PostgreSQL's autocommit can run: later steps are not probed
-                    # Its transaction form: a step a killed run left half done is completed here
-                    # too, so the steps after it are probed against the state they will meet.
-                    run = partial(_execute_each, conn, [t for t in texts if t is not None])
-                found[migration.id] = guard.probe(conn, run)
+                run = _probe_runner(conn, *current)
+                if run is None:
+                    break  # a statement only PostgreSQL's autocommit can run: later steps are not probed
+                found[current[0].id] = guard.probe(conn, run)
                 run()  # for real (still undone): the next step sees its effect
     except (_StatementFailed, psycopg.Error) as exc:
         assert current is not None
         raise _failure(exc, current[1], current[0].id, session) from None
     finally:
         del session.notices[kept:]
+    return _drops_unless_data(found, force=force)
+
+
+def _probe_runner(conn: psycopg.Connection[Any], migration: Migration,
+                  statements: Statements) -> Callable[[], None] | None:
+    """How the probe runs one rollback step inside its transaction; None when it cannot."""
+    from dbkit.statements import transaction_form
+
+    if migration.transactional:
+        return partial(_execute, conn, statements)
+    texts = [transaction_form(item) for item in statements.items]
+    if None in texts:
+        return None
+    # Its transaction form: a step a killed run left half done is completed here too, so the
+    # steps after it are probed against the state they will meet.
+    return partial(_execute_each, conn, [t for t in texts if t is not None])
+
+
+def _drops_unless_data(found: dict[str, guard.Drops], *, force: bool) -> dict[str, tuple[str, ...]]:
+    """What each step drops; DataLossRefused when a table holding rows would go without ``force``."""
     data = {mid: drops.data for mid, drops in found.items() if drops.data}
     if data and not force:
         raise DataLossRefused(data, tuple(o for drops in found.values() for o in drops.objects))

@@ -117,31 +117,45 @@ def load_targets(path: Path, *, groups: tuple[str, ...] = (), canaries: int = 0,
 
     Any problem is an ``InputError`` naming the file and line or entry, never the URL."""
     env = dict(os.environ) if environ is None else environ
+    text = _read(path)
+    targets = _from_toml(path, text, env) if path.suffix.lower() == ".toml" else _from_lines(path, text)
+    if groups:
+        targets = _in_groups(path, targets, groups)
+    if not targets:
+        raise InputError(f"targets file {path} lists no database")
+    _refuse_same_database(path, targets)
+    if canaries < 0 or canaries > len(targets):
+        raise InputError(f"--canary {canaries}: the targets file lists {len(targets)} database(s)")
+    return tuple(replace(t, canary=True) if n < canaries else t for n, t in enumerate(targets))
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"targets file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read targets file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    targets = _from_toml(path, text, env) if path.suffix.lower() == ".toml" else _from_lines(path, text)
-    if groups:
-        known = {t.group for t in targets}
-        unknown = [g for g in groups if g not in known]
-        if unknown:
-            raise InputError(f"targets file {path} has no group {', '.join(unknown)}; "
-                             f"its groups: {', '.join(sorted(g for g in known if g)) or '(none)'}")
-        targets = [t for t in targets if t.group in groups]
-    if not targets:
-        raise InputError(f"targets file {path} lists no database")
+
+
+def _in_groups(path: Path, targets: list[Target], groups: tuple[str, ...]) -> list[Target]:
+    """Only the targets of ``groups``; a group the file does not have is a typo, not an empty run."""
+    known = {t.group for t in targets}
+    unknown = [g for g in groups if g not in known]
+    if unknown:
+        raise InputError(f"targets file {path} has no group {', '.join(unknown)}; "
+                         f"its groups: {', '.join(sorted(g for g in known if g)) or '(none)'}")
+    return [t for t in targets if t.group in groups]
+
+
+def _refuse_same_database(path: Path, targets: list[Target]) -> None:
+    """Two entries for one database would run the command on it twice, concurrently."""
     seen: dict[str, str] = {}
     for t in targets:
         where = t.describe()
         if where in seen:
             raise InputError(f"targets file {path}: {t.name} and {seen[where]} are the same database ({where})")
         seen[where] = t.name
-    if canaries < 0 or canaries > len(targets):
-        raise InputError(f"--canary {canaries}: the targets file lists {len(targets)} database(s)")
-    return tuple(replace(t, canary=True) if n < canaries else t for n, t in enumerate(targets))
 
 
 def _parse(url: str, where: str) -> DatabaseTarget:
@@ -231,60 +245,77 @@ def run(settings: Settings, targets: tuple[Target, ...], command: str, work: Wor
     secrets = tuple(s for t in targets for s in t.database.secrets())
     started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    results: dict[int, TargetResult] = {}
-    canaries = [n for n, t in enumerate(targets) if t.canary]
-    rest = [n for n, t in enumerate(targets) if not t.canary]
-    stopped = ""
-
-    def report(done: int) -> None:
-        if progress is not None:
-            progress(done, len(targets), sum(1 for r in results.values() if r.state != "ok"))
-
-    warm: set[str] = set()  # servers where a target has finished: their cluster-wide objects exist
-    running: dict[str, int] = {}
-
-    def startable(queue: list[int]) -> int | None:
-        """The next target that may start: the first one of each server runs alone on that server."""
-        for position, n in enumerate(queue):
-            where = _server(targets[n])
-            if where in warm or not running.get(where):
-                return queue.pop(position)
-        return None
-
+    fleet = _Run(settings, targets, work, secrets, parallel, on_failure, progress)
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="dbkit-fleet") as pool:
-        for phase, indexes in (("canary", canaries), ("rest", rest)):
-            if stopped:
-                break
-            pending: dict[Future[TargetResult], int] = {}
-            queue = list(indexes)
-            while queue or pending:
-                while queue and len(pending) < parallel and not stopped:
-                    chosen = startable(queue)
-                    if chosen is None:
-                        break
-                    running[_server(targets[chosen])] = running.get(_server(targets[chosen]), 0) + 1
-                    pending[pool.submit(_one, settings, targets[chosen], work, secrets)] = chosen
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    n = pending.pop(future)
-                    where = _server(targets[n])
-                    running[where] -= 1
-                    warm.add(where)
-                    results[n] = future.result()
-                    report(len(results))
-                    if results[n].state != "ok" and not stopped:
-                        if phase == "canary":
-                            stopped = f"canary {targets[n].name} did not succeed; no other target was started"
-                        elif on_failure == "stop":
-                            stopped = (f"{targets[n].name} did not succeed and --on-failure is stop; "
-                                       "targets not yet started were not run")
-    rows = tuple(results.get(n) or TargetResult(t.name, t.describe(), t.group, t.canary, "not run", 0.0)
+        fleet.phase(pool, "canary", [n for n, t in enumerate(targets) if t.canary])
+        fleet.phase(pool, "rest", [n for n, t in enumerate(targets) if not t.canary])
+    rows = tuple(fleet.results.get(n) or TargetResult(t.name, t.describe(), t.group, t.canary, "not run", 0.0)
                  for n, t in enumerate(targets))
     return FleetResult(command=command, dry_run=dry_run, started_at=started_at,
                        duration_ms=round((time.perf_counter() - t0) * 1000, 1), parallel=parallel,
-                       on_failure=on_failure, targets=rows, stopped=stopped, secrets=secrets)
+                       on_failure=on_failure, targets=rows, stopped=fleet.stopped, secrets=secrets)
+
+
+@dataclass
+class _Run:
+    """The state of one fleet run: which targets finished, which servers are busy or warm, and
+    why the run stopped starting targets (empty while it has not)."""
+
+    settings: Settings
+    targets: tuple[Target, ...]
+    work: Work
+    secrets: tuple[str, ...]
+    parallel: int
+    on_failure: OnFailure
+    progress: Progress | None
+    results: dict[int, TargetResult] = field(default_factory=dict)
+    stopped: str = ""
+    warm: set[str] = field(default_factory=set)  # servers where a target has finished: their cluster-wide objects exist
+    running: dict[str, int] = field(default_factory=dict)  # server -> targets running on it now
+
+    def phase(self, pool: ThreadPoolExecutor, phase: str, indexes: list[int]) -> None:
+        """Run these targets, ``parallel`` at a time, until they are done or the run stops."""
+        pending: dict[Future[TargetResult], int] = {}
+        queue = list(indexes)
+        while queue or pending:
+            self._start(pool, queue, pending)
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                self._finish(phase, pending.pop(future), future.result())
+
+    def _start(self, pool: ThreadPoolExecutor, queue: list[int], pending: dict[Future[TargetResult], int]) -> None:
+        while queue and len(pending) < self.parallel and not self.stopped:
+            chosen = self._startable(queue)
+            if chosen is None:
+                break
+            where = _server(self.targets[chosen])
+            self.running[where] = self.running.get(where, 0) + 1
+            pending[pool.submit(_one, self.settings, self.targets[chosen], self.work, self.secrets)] = chosen
+
+    def _startable(self, queue: list[int]) -> int | None:
+        """The next target that may start: the first one of each server runs alone on that server."""
+        for position, n in enumerate(queue):
+            where = _server(self.targets[n])
+            if where in self.warm or not self.running.get(where):
+                return queue.pop(position)
+        return None
+
+    def _finish(self, phase: str, n: int, result: TargetResult) -> None:
+        where = _server(self.targets[n])
+        self.running[where] -= 1
+        self.warm.add(where)
+        self.results[n] = result
+        if self.progress is not None:
+            self.progress(len(self.results), len(self.targets),
+                          sum(1 for r in self.results.values() if r.state != "ok"))
+        if result.state != "ok" and not self.stopped:
+            if phase == "canary":
+                self.stopped = f"canary {self.targets[n].name} did not succeed; no other target was started"
+            elif self.on_failure == "stop":
+                self.stopped = (f"{self.targets[n].name} did not succeed and --on-failure is stop; "
+                                "targets not yet started were not run")
 
 
 def _server(target: Target) -> str:

@@ -87,18 +87,30 @@ def probe(conn: psycopg.Connection[Any], run: Callable[[], None]) -> Drops:
     objects: list[str] = []
     for kind, key, name, schema, relation, column in gone:
         if kind == "table":
-            rows = _count(conn, schema, relation, None)
-            noun = "row" if rows == 1 else "rows"
-            (data if rows else objects).append(f"{name} ({rows} {noun})" if rows else f"table {name}")
-        elif kind == "column":
-            if key.split(".")[0] in dropped_tables:
-                continue  # goes with its table, counted there
-            values = _count(conn, schema, relation, column)
-            if values:
-                objects.append(f"column {name} ({values} {'value' if values == 1 else 'values'})")
-        else:
+            _table_gone(conn, name, schema, relation, data, objects)
+        elif kind != "column":
             objects.append(f"{kind} {name}")
+        elif key.split(".")[0] not in dropped_tables:  # a column of a dropped table is counted with it
+            _column_gone(conn, name, schema, relation, column, objects)
     return Drops(tuple(data), tuple(objects))
+
+
+def _table_gone(conn: psycopg.Connection[Any], name: str, schema: str, relation: str,
+                data: list[str], objects: list[str]) -> None:
+    """A dropped table holding rows is data (what needs --force); an empty one is an object."""
+    rows = _count(conn, schema, relation, None)
+    if rows:
+        data.append(f"{name} ({rows} {'row' if rows == 1 else 'rows'})")
+    else:
+        objects.append(f"table {name}")
+
+
+def _column_gone(conn: psycopg.Connection[Any], name: str, schema: str, relation: str, column: str,
+                 objects: list[str]) -> None:
+    """A dropped column is reported only when it held values (the table and its rows stay)."""
+    values = _count(conn, schema, relation, column)
+    if values:
+        objects.append(f"column {name} ({values} {'value' if values == 1 else 'values'})")
 
 
 def _count(conn: psycopg.Connection[Any], schema: str, relation: str, column: str | None) -> int:

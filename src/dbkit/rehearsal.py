@@ -28,7 +28,7 @@ import random
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -427,30 +427,44 @@ def _run_under_workload(db: Settings, url: str, rest: list[Migration], generator
 
 def _results(windows: list[_Window], log: list[_Statement], samples: list[_Sample],
              names: dict[int, str]) -> list[MigrationRun]:
-    waits: dict[int, list[float]] = {}  # workload pid -> times it was seen waiting on a migration
+    waits = _waits(samples)
+    starts = [w.start for w in windows[1:]] + [float("inf")]
+    return [_run_of(window, next_start, log, waits, samples, names) for window, next_start in zip(windows, starts)]
+
+
+def _waits(samples: list[_Sample]) -> dict[int, list[float]]:
+    """Workload pid -> the times it was seen waiting on a migration."""
+    waits: dict[int, list[float]] = {}
     for sample in samples:
         for pid in sample.waiting_on_migration:
             waits.setdefault(pid, []).append(sample.at)
-    runs: list[MigrationRun] = []
-    for index, window in enumerate(windows):
-        next_start = windows[index + 1].start if index + 1 < len(windows) else float("inf")
-        slot_end = min(next_start, window.end + 0.05)
-        overlapping = [s for s in log if s.start <= slot_end and s.end >= window.start]
-        waited = [s for s in overlapping
-                  if any(s.start <= t <= s.end and window.start <= t <= slot_end for t in waits.get(s.pid, ()))]
-        errors = sorted({s.error for s in log if s.error and window.start <= s.end < next_start})
-        runs.append(MigrationRun(
-            id=window.migration.id, module=window.migration.module,
-            duration_ms=round((window.end - window.start) * 1000.0, 1),
-            locks=_locks(samples, window.start, slot_end, names),
-            longest_wait_ms=round(max((s.ms for s in waited), default=0.0), 1),
-            waited=len(waited),
-            slowest_ms=round(max((s.ms for s in overlapping), default=0.0), 1),
-            statements=len(overlapping),
-            errors=tuple(errors[:5]),
-            failed=window.failed,
-        ))
-    return runs
+    return waits
+
+
+def _run_of(window: _Window, next_start: float, log: list[_Statement], waits: dict[int, list[float]],
+            samples: list[_Sample], names: dict[int, str]) -> MigrationRun:
+    """One migration's result. Its slot runs 50 ms past its end (the statements queued behind
+    it finish then) but never into the next migration's."""
+    slot_end = min(next_start, window.end + 0.05)
+    overlapping = [s for s in log if s.start <= slot_end and s.end >= window.start]
+    waited = [s for s in overlapping if _seen_waiting(s, waits.get(s.pid, ()), window.start, slot_end)]
+    errors = sorted({s.error for s in log if s.error and window.start <= s.end < next_start})
+    return MigrationRun(
+        id=window.migration.id, module=window.migration.module,
+        duration_ms=round((window.end - window.start) * 1000.0, 1),
+        locks=_locks(samples, window.start, slot_end, names),
+        longest_wait_ms=round(max((s.ms for s in waited), default=0.0), 1),
+        waited=len(waited),
+        slowest_ms=round(max((s.ms for s in overlapping), default=0.0), 1),
+        statements=len(overlapping),
+        errors=tuple(errors[:5]),
+        failed=window.failed,
+    )
+
+
+def _seen_waiting(statement: _Statement, times: Iterable[float], start: float, end: float) -> bool:
+    """Whether its session was sampled waiting on a migration while it ran, within the slot."""
+    return any(statement.start <= t <= statement.end and start <= t <= end for t in times)
 
 
 def _locks(samples: list[_Sample], start: float, end: float, names: dict[int, str]) -> tuple[LockHeld, ...]:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -108,39 +109,67 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'::")
 
 def read_tables(conn: psycopg.Connection[Any], names: list[str]) -> dict[str, Table]:
     """The shape of each named table (``schema.table``), keyed by the name regclass prints."""
+    oids = _oids(conn, names)
+    columns = _columns(conn, oids)
+    constraints = _Constraints.read(conn, oids)
+    return {
+        name: Table(name=name, oid=oid, columns=tuple(columns[oid]), key=constraints.keys.get(oid, ()),
+                    unique=frozenset(constraints.unique[oid]), foreign_keys=tuple(constraints.fks[oid]),
+                    choices=constraints.choices[oid])
+        for oid, name in oids.items()
+    }
+
+
+def _oids(conn: psycopg.Connection[Any], names: list[str]) -> dict[int, str]:
+    """oid -> the name as regclass prints it (schema-qualified, quoted where needed)."""
     oids: dict[int, str] = {}
     for name in names:
         row = conn.execute("select c.oid::bigint, format('%%I.%%I', n.nspname, c.relname) from pg_class c "
                            "join pg_namespace n on n.oid = c.relnamespace where c.oid = %s::regclass", (name,)).fetchone()
         assert row is not None
         oids[int(row[0])] = str(row[1])
+    return oids
+
+
+def _columns(conn: psycopg.Connection[Any], oids: dict[int, str]) -> dict[int, list[Column]]:
     columns: dict[int, list[Column]] = {oid: [] for oid in oids}
     for (rel, name, typ, base, category, not_null, has_default, identity, generated, length, labels,
          sequence) in conn.execute(_COLUMNS, (list(oids),)).fetchall():
         columns[int(rel)].append(Column(name=name, type=typ, base=base, category=category, not_null=not_null,
                                         has_default=has_default, identity=identity, generated=generated,
                                         length=length, enum_labels=tuple(labels), sequence=sequence))
-    keys: dict[int, tuple[str, ...]] = {}
-    unique: dict[int, set[str]] = {oid: set() for oid in oids}
-    fks: dict[int, list[ForeignKey]] = {oid: [] for oid in oids}
-    choices: dict[int, dict[str, tuple[str, ...]]] = {oid: {} for oid in oids}
-    for rel, kind, cols, ref_table, ref_cols, definition in conn.execute(_CONSTRAINTS, (list(oids),)).fetchall():
-        rel = int(rel)
+    return columns
+
+
+@dataclass
+class _Constraints:
+    """What the tables' constraints say about their columns, per table oid."""
+
+    keys: dict[int, tuple[str, ...]]
+    unique: dict[int, set[str]]
+    fks: dict[int, list[ForeignKey]]
+    choices: dict[int, dict[str, tuple[str, ...]]]
+
+    @classmethod
+    def read(cls, conn: psycopg.Connection[Any], oids: dict[int, str]) -> _Constraints:
+        found = cls({}, {oid: set() for oid in oids}, {oid: [] for oid in oids}, {oid: {} for oid in oids})
+        for rel, kind, cols, ref_table, ref_cols, definition in conn.execute(_CONSTRAINTS, (list(oids),)).fetchall():
+            found.add(int(rel), kind, tuple(cols), ref_table, tuple(ref_cols), definition)
+        return found
+
+    def add(self, rel: int, kind: str, cols: tuple[str, ...], ref_table: str | None, ref_cols: tuple[str, ...],
+            definition: str) -> None:
         if kind == "p":
-            keys[rel] = tuple(cols)
+            self.keys[rel] = cols
         if kind in ("p", "u"):
-            unique[rel].update(cols)
+            self.unique[rel].update(cols)
         elif kind == "f":
-            fks[rel].append(ForeignKey(tuple(cols), str(ref_table), tuple(ref_cols)))
+            self.fks[rel].append(ForeignKey(cols, str(ref_table), ref_cols))
         elif kind == "c" and len(cols) == 1:
+            # Only a single-column CHECK that lists literals (x in ('a', 'b')) gives choices.
             values = tuple(v.replace("''", "'") for v in _LITERAL.findall(definition))
             if values:
-                choices[rel][cols[0]] = values
-    return {
-        name: Table(name=name, oid=oid, columns=tuple(columns[oid]), key=keys.get(oid, ()),
-                    unique=frozenset(unique[oid]), foreign_keys=tuple(fks[oid]), choices=choices[oid])
-        for oid, name in oids.items()
-    }
+                self.choices[rel][cols[0]] = values
 
 
 def load_order(tables: dict[str, Table]) -> list[str]:
@@ -177,71 +206,48 @@ class Generator:
         col = shape.column(column)
         if col.generated:
             return None
+        reference = self._reference(shape, col, depth)
+        if reference == "default":
+            return None
+        if reference is not None:
+            ref_table, ref_col = reference
+            j = i if ref_table == table else f"(1 + mod(({i}) - 1, {self.rows}))"
+            return self.value(ref_table, ref_col, j, depth + 1)
+        return self._own(shape, col, i)
+
+    def _reference(self, shape: Table, col: Column, depth: int) -> tuple[str, str] | Literal["default"] | None:
+        """Where a foreign-key column takes its value: the referenced (table, column) of the same
+        owner's row; "default" when the referenced table is not loaded (the column stays NULL);
+        None when the column makes its own value (no foreign key, a key referencing its own
+        column, or references nested deeper than 8)."""
         for fk in shape.foreign_keys:
-            if column in fk.columns and fk.table not in self.tables:
+            if col.name not in fk.columns:
+                continue
+            if fk.table not in self.tables:
                 if col.not_null:
-                    raise InputError(f"cannot make rows for {table}: column {column} references {fk.table}, "
+                    raise InputError(f"cannot make rows for {shape.name}: column {col.name} references {fk.table}, "
                                      "which the rehearsal does not load")
-                return None
-            if column in fk.columns and depth < 8:
-                ref_col = fk.referenced[fk.columns.index(column)]
-                if fk.table == table and ref_col == column:
-                    break
-                j = i if fk.table == table else f"(1 + mod(({i}) - 1, {self.rows}))"
-                return self.value(fk.table, ref_col, j, depth + 1)
-        distinct = column in shape.unique or (table, column) in self.referenced
-        if not distinct and col.has_default and not col.identity:
+                return "default"
+            if depth < 8:
+                ref_col = fk.referenced[fk.columns.index(col.name)]
+                return None if (fk.table, ref_col) == (shape.name, col.name) else (fk.table, ref_col)
+        return None
+
+    def _own(self, shape: Table, col: Column, i: str) -> str | None:
+        """A column's own value: its default where no distinct value is needed, else one of its
+        CHECK's listed values, else a value of its type."""
+        distinct = col.name in shape.unique or (shape.name, col.name) in self.referenced
+        if not distinct and (col.identity == "d" or (col.has_default and not col.identity)):
             return None
-        if not distinct and col.identity == "d":
-            return None
-        if column in shape.choices:
-            values = shape.choices[column]
-            items = ", ".join(_literal(v) for v in values)
-            return f"(array[{items}])[1 + mod({i}, {len(values)})]::{col.type}"
-        made = self._typed(shape, col, i, distinct)
+        if col.name in shape.choices:
+            return _one_of(shape.choices[col.name], i, col.type)
+        made = _typed(shape, col, i, distinct)
         if made is None and col.not_null:
             raise InputError(
-                f"cannot make rows for {table}: column {column} of type {col.type} is NOT NULL without a default, "
-                "and the rehearsal has no value generator for that type"
+                f"cannot make rows for {shape.name}: column {col.name} of type {col.type} is NOT NULL without a "
+                "default, and the rehearsal has no value generator for that type"
             )
         return made
-
-    def _typed(self, table: Table, col: Column, i: str, distinct: bool) -> str | None:
-        tag = _literal(f"{table.name}.{col.name}:")
-        base = col.base
-        if col.enum_labels:
-            items = ", ".join(_literal(v) for v in col.enum_labels)
-            return f"(array[{items}])[1 + mod({i}, {len(col.enum_labels)})]::{col.type}"
-        if base == "uuid":
-            # Ascending within a column (as v7 uuids are), distinct across columns: loading
-            # appends to the indexes instead of splitting random pages, several times faster.
-            prefix = hashlib.md5(f"{table.name}.{col.name}".encode()).hexdigest()[:8]
-            return f"('{prefix}-0000-4000-8000-' || lpad(to_hex({i}), 12, '0'))::uuid"
-        if base in ("text", "varchar", "bpchar", "citext", "name"):
-            text = f"'{_escape(col.name)}-' || ({i})"
-            if col.length is not None:
-                text = f"right({text}, {col.length})"
-            return f"({text})::{col.type}"
-        if col.category == "N":
-            # Distinct values run with i; others stay in 1..100, which most range CHECKs admit.
-            return f"({i})::{col.type}" if distinct else f"(1 + mod({i}, 100))::{col.type}"
-        if base == "bool":
-            return f"(mod({i}, 2) = 0)::{col.type}"
-        if base in ("timestamptz", "timestamp"):
-            return f"(timestamp '2020-01-01' + ({i}) * interval '1 second')::{col.type}"
-        if base == "date":
-            return f"(date '2000-01-01' + ({i})::int)::{col.type}"
-        if base in ("time", "timetz"):
-            return f"(time '00:00' + mod({i}, 86400) * interval '1 second')::{col.type}"
-        if base == "interval":
-            return f"(mod({i}, 60) * interval '1 minute')::{col.type}"
-        if base in ("json", "jsonb"):
-            return f"json_build_object('n', {i})::{col.type}"
-        if base == "bytea":
-            return f"decode(md5({tag} || ({i})), 'hex')::{col.type}"
-        if col.category == "A":
-            return f"'{{}}'::{col.type}"
-        return None
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """(column, expression of row ``{i}``) for every column the rows set explicitly."""
@@ -283,6 +289,55 @@ def fill(conn: psycopg.Connection[Any], generator: Generator, table: str, *, bat
         if col.sequence and any(col.name == name for name, _ in generator.columns(table)):
             conn.execute(f"select setval(%s, (select coalesce(max({sql.Identifier(col.name).as_string(None)}), 1) "
                          f"from {table}))", (col.sequence,))
+
+
+# Values of a type by the base type's name: (row expression, column type) -> SQL expression.
+_BY_BASE: dict[str, Callable[[str, str], str]] = {
+    "bool": lambda i, typ: f"(mod({i}, 2) = 0)::{typ}",
+    "timestamptz": lambda i, typ: f"(timestamp '2020-01-01' + ({i}) * interval '1 second')::{typ}",
+    "timestamp": lambda i, typ: f"(timestamp '2020-01-01' + ({i}) * interval '1 second')::{typ}",
+    "date": lambda i, typ: f"(date '2000-01-01' + ({i})::int)::{typ}",
+    "time": lambda i, typ: f"(time '00:00' + mod({i}, 86400) * interval '1 second')::{typ}",
+    "timetz": lambda i, typ: f"(time '00:00' + mod({i}, 86400) * interval '1 second')::{typ}",
+    "interval": lambda i, typ: f"(mod({i}, 60) * interval '1 minute')::{typ}",
+    "json": lambda i, typ: f"json_build_object('n', {i})::{typ}",
+    "jsonb": lambda i, typ: f"json_build_object('n', {i})::{typ}",
+}
+_TEXT_BASES = frozenset({"text", "varchar", "bpchar", "citext", "name"})
+
+
+def _typed(table: Table, col: Column, i: str, distinct: bool) -> str | None:
+    """A value of the column's type for row ``i`` (distinct per row when ``distinct``); None
+    when dbkit has no generator for the type."""
+    if col.enum_labels:
+        return _one_of(col.enum_labels, i, col.type)
+    if col.base == "uuid":
+        # Ascending within a column (as v7 uuids are), distinct across columns: loading
+        # appends to the indexes instead of splitting random pages, several times faster.
+        prefix = hashlib.md5(f"{table.name}.{col.name}".encode()).hexdigest()[:8]
+        return f"('{prefix}-0000-4000-8000-' || lpad(to_hex({i}), 12, '0'))::uuid"
+    if col.base in _TEXT_BASES:
+        text = f"'{_escape(col.name)}-' || ({i})"
+        if col.length is not None:
+            text = f"right({text}, {col.length})"
+        return f"({text})::{col.type}"
+    if col.category == "N":
+        # Distinct values run with i; others stay in 1..100, which most range CHECKs admit.
+        return f"({i})::{col.type}" if distinct else f"(1 + mod({i}, 100))::{col.type}"
+    if col.base in _BY_BASE:
+        return _BY_BASE[col.base](i, col.type)
+    if col.base == "bytea":
+        tag = _literal(f"{table.name}.{col.name}:")
+        return f"decode(md5({tag} || ({i})), 'hex')::{col.type}"
+    if col.category == "A":
+        return f"'{{}}'::{col.type}"
+    return None
+
+
+def _one_of(values: tuple[str, ...], i: str, typ: str) -> str:
+    """Row ``i``'s pick from listed values (a CHECK's list or an enum's labels), cycling."""
+    items = ", ".join(_literal(v) for v in values)
+    return f"(array[{items}])[1 + mod({i}, {len(values)})]::{typ}"
 
 
 def _escape(text: str) -> str:

@@ -62,15 +62,7 @@ def ci(config_file: Path | None, fmt: str, output: Path | None, roundtrip: bool)
     if roundtrip:
         from dbkit.roundtrip import ci_roundtrip as check
     result = ci_core.run_ci(settings, roundtrip=check, progress=progress_printer())
-    if fmt == "json":
-        text = json_text({"command": "ci", "ok": result.ok, "server": result.server,
-                          "steps": to_jsonable(result.steps),
-                          "report": json.loads(report_mod.render_json(result.report)) if result.report else None})
-    elif fmt == "text":
-        text = _steps_text(result) + (
-            "\n" + report_mod.render(result.report, "text") if result.report is not None else "")
-    else:
-        text = report_mod.render(result.report, fmt) if result.report is not None else ""
+    text = _rendered(result, fmt)
     if output is not None:
         click.echo(_steps_text(result), nl=False, err=True)
         emit(text, output, report_mod.one_line(result.report) if result.report else "no verify report")
@@ -79,3 +71,18 @@ def ci(config_file: Path | None, fmt: str, output: Path | None, roundtrip: bool)
     if not result.ok:
         failed = next((s for s in result.steps if not s.ok), None)
         raise ChecksFailed(f"ci failed at step {failed.name!r}: {failed.detail}" if failed else "ci ran no step")
+
+
+def _rendered(result: ci_core.CiResult, fmt: str) -> str:
+    """The steps and the verify report in one format: JSON nests the report; text puts the
+    steps first; the report formats (junit, markdown, html) are the report alone."""
+    from dbkit import report as report_mod
+
+    if fmt == "json":
+        return json_text({"command": "ci", "ok": result.ok, "server": result.server,
+                          "steps": to_jsonable(result.steps),
+                          "report": json.loads(report_mod.render_json(result.report)) if result.report else None})
+    if result.report is None:
+        return _steps_text(result) if fmt == "text" else ""
+    rendered = report_mod.render(result.report, fmt)
+    return _steps_text(result) + "\n" + rendered if fmt == "text" else rendered

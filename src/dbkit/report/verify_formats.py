@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import asdict
 
 import click
@@ -58,49 +59,66 @@ def mode_line(report: VerifyReport) -> str:
 # ------------------------------------------------------------------ text
 
 
+Paint = Callable[[str, str], str]  # (status, text) -> text, coloured by status or not
+
+
 def render_text(report: VerifyReport, *, color: bool = False) -> str:
     def paint(status: str, text: str) -> str:
         return click.style(text, **_STYLE[status]) if color else text  # type: ignore[arg-type]
 
     facts = digest(report)
+    verdict = paint("fail" if facts.failed else "pass", f"{facts.verdict}: {facts.counts.sentence()}")
     lines = [
-        paint("fail" if facts.failed else "pass", f"{facts.verdict}: {facts.counts.sentence()}"),
+        verdict,
         f"dbkit verify {report.dbkit_version} — {report.database} (PostgreSQL {report.server_version})",
         f"started {report.started_at}, {report.duration_ms:.0f} ms; migrations: {report.migration_status}; "
         + ("read-only" if report.catalog_only else "with writes (rolled back)"),
         "",
     ]
-    listed = facts.noteworthy
-    if listed:
-        wmod = max(len(g.module) for g in listed)
-        wkind = max(len(g.kind) for g in listed)
-        lines.append(f"{'STATUS':<7}  {'MODULE':<{wmod}}  {'KIND':<{wkind}}  CHECK (passed checks: see the per-module counts)")
-        for g in listed:
-            lines.append(f"{paint(g.status, f'{g.status.upper():<7}')}  {g.module:<{wmod}}  {g.kind:<{wkind}}  {g.label()}")
-            for part in g.message.split("; ") if g.message else ():
-                lines.append(f"{'':9}{part}")
-        lines.append("")
-    if facts.modules:
-        wmod = max(max(len(m) for m, _ in facts.modules), len("MODULE"))
-        lines.append(f"{'MODULE':<{wmod}}  {'FAIL':>5}  {'WARN':>5}  {'PASS':>5}  {'SKIP':>5}")
-        for module, mc in facts.modules:
-            lines.append(f"{module:<{wmod}}  {mc.fail:>5}  {mc.warn:>5}  {mc.passed:>5}  {mc.skipped:>5}")
-    matrix = rls_matrix(report)
-    if matrix:
-        lines += ["", "RLS access matrix (expected/actual: A = allowed, D = denied, E = error, - = not run)"]
-        for table, rows in matrix.items():
-            columns = matrix_columns(rows)
-            width = max([9] + [len(c) + 2 for c in columns])
-            lines.append(f"  {table}")
-            lines.append(f"    {'':<26}" + "".join(f"{cmd.upper():<{width}}" for cmd in columns))
-            for identity, label in identity_labels(report).items():
-                cells = []
-                for cmd in columns:
-                    check = rows.get(identity, {}).get(cmd)
-                    cells.append(paint(check.status, f"{cell_short(check):<{width}}") if check else f"{'':<{width}}")
-                lines.append(f"    {label:<26}" + "".join(cells))
-    lines += ["", paint("fail" if facts.failed else "pass", f"{facts.verdict}: {facts.counts.sentence()}")]
+    lines += _text_noteworthy(facts.noteworthy, paint)
+    lines += _text_module_counts(facts)
+    lines += _text_matrix(report, paint)
+    lines += ["", verdict]
     return "\n".join(lines) + "\n"
+
+
+def _text_noteworthy(listed: tuple[Group, ...], paint: Paint) -> list[str]:
+    """Failures, warnings and skips, one line each, with the message's parts indented below."""
+    if not listed:
+        return []
+    wmod = max(len(g.module) for g in listed)
+    wkind = max(len(g.kind) for g in listed)
+    lines = [f"{'STATUS':<7}  {'MODULE':<{wmod}}  {'KIND':<{wkind}}  CHECK (passed checks: see the per-module counts)"]
+    for g in listed:
+        lines.append(f"{paint(g.status, f'{g.status.upper():<7}')}  {g.module:<{wmod}}  {g.kind:<{wkind}}  {g.label()}")
+        lines += [f"{'':9}{part}" for part in (g.message.split("; ") if g.message else ())]
+    return lines + [""]
+
+
+def _text_module_counts(facts: Digest) -> list[str]:
+    if not facts.modules:
+        return []
+    wmod = max(max(len(m) for m, _ in facts.modules), len("MODULE"))
+    return [f"{'MODULE':<{wmod}}  {'FAIL':>5}  {'WARN':>5}  {'PASS':>5}  {'SKIP':>5}"] + [
+        f"{module:<{wmod}}  {mc.fail:>5}  {mc.warn:>5}  {mc.passed:>5}  {mc.skipped:>5}" for module, mc in facts.modules]
+
+
+def _text_matrix(report: VerifyReport, paint: Paint) -> list[str]:
+    """Every RLS cell, per table: identities down, commands across."""
+    matrix = rls_matrix(report)
+    if not matrix:
+        return []
+    lines = ["", "RLS access matrix (expected/actual: A = allowed, D = denied, E = error, - = not run)"]
+    for table, rows in matrix.items():
+        columns = matrix_columns(rows)
+        width = max([9] + [len(c) + 2 for c in columns])
+        lines.append(f"  {table}")
+        lines.append(f"    {'':<26}" + "".join(f"{cmd.upper():<{width}}" for cmd in columns))
+        for identity, label in identity_labels(report).items():
+            cells = [rows.get(identity, {}).get(cmd) for cmd in columns]
+            lines.append(f"    {label:<26}" + "".join(
+                paint(check.status, f"{cell_short(check):<{width}}") if check else f"{'':<{width}}" for check in cells))
+    return lines
 
 
 # ------------------------------------------------------------------ json
@@ -233,32 +251,44 @@ def render_markdown(report: VerifyReport) -> str:
     out += ["## Checks per module", "", "| Module | Failed | Warnings | Passed | Skipped |", "|---|---|---|---|---|"]
     out += [f"| {m} | {c.fail} | {c.warn} | {c.passed} | {c.skipped} |" for m, c in facts.modules]
     out.append("")
-    matrix = rls_matrix(report)
-    if matrix:
-        differing = {t: rows for t, rows in matrix.items()
-                     if any(c.status == "fail" for cells in rows.values() for c in cells.values())}
-        cells = sum(len(cells) for rows in matrix.values() for cells in rows.values())
-        out += ["## RLS access matrix", "",
-                f"{len(matrix)} tables, {cells} cells; "
-                + (f"{len(differing)} table(s) with a cell that differs from its expectation:" if differing
-                   else "every cell that ran matched its expectation (the HTML report shows them all)."), ""]
-        if differing:
-            users = users_text(report, lambda sub: f"`{sub}`")
-            out += [(f"Users: {users}. " if users else "") + "Cells: actual (✗ = differs).", ""]
-        for table, rows in differing.items():
-            columns = matrix_columns(rows)
-            out += [f"### {table}", "", "| Identity | " + " | ".join(c.upper() for c in columns) + " |",
-                    "|---" * (len(columns) + 1) + "|"]
-            for identity, label in identity_labels(report).items():
-                shown = []
-                for cmd in columns:
-                    check = rows.get(identity, {}).get(cmd)
-                    if check is None:
-                        shown.append("")
-                    elif check.status == "fail":
-                        shown.append(f"**{cell_word(check)} ✗** (want {check.expected})")
-                    else:
-                        shown.append(cell_word(check))
-                out.append(f"| {label} | " + " | ".join(shown) + " |")
-            out.append("")
+    out += _md_matrix(report)
     return "\n".join(out)
+
+
+def _md_matrix(report: VerifyReport) -> list[str]:
+    """The RLS matrix's size, and the tables where a cell differs from its expectation."""
+    matrix = rls_matrix(report)
+    if not matrix:
+        return []
+    differing = {t: rows for t, rows in matrix.items()
+                 if any(c.status == "fail" for cells in rows.values() for c in cells.values())}
+    cells = sum(len(cells) for rows in matrix.values() for cells in rows.values())
+    out = ["## RLS access matrix", "",
+           f"{len(matrix)} tables, {cells} cells; "
+           + (f"{len(differing)} table(s) with a cell that differs from its expectation:" if differing
+              else "every cell that ran matched its expectation (the HTML report shows them all)."), ""]
+    if differing:
+        users = users_text(report, lambda sub: f"`{sub}`")
+        out += [(f"Users: {users}. " if users else "") + "Cells: actual (✗ = differs).", ""]
+    for table, rows in differing.items():
+        out += _md_table(report, table, rows)
+    return out
+
+
+def _md_table(report: VerifyReport, table: str, rows: dict[str, dict[str, Check]]) -> list[str]:
+    columns = matrix_columns(rows)
+    out = [f"### {table}", "", "| Identity | " + " | ".join(c.upper() for c in columns) + " |",
+           "|---" * (len(columns) + 1) + "|"]
+    for identity, label in identity_labels(report).items():
+        shown = [_md_cell(rows.get(identity, {}).get(cmd)) for cmd in columns]
+        out.append(f"| {label} | " + " | ".join(shown) + " |")
+    return out + [""]
+
+
+def _md_cell(check: Check | None) -> str:
+    """A cell shows what happened; one that differs also says what was expected."""
+    if check is None:
+        return ""
+    if check.status == "fail":
+        return f"**{cell_word(check)} ✗** (want {check.expected})"
+    return cell_word(check)
