@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
+
+from dbkit.identity import Identity, act_as
 
 DAY = "2025-07-18"
 EVENTS = [
@@ -23,24 +25,42 @@ EVENTS = [
 ]
 
 
+class Executes(Protocol):
+    def execute(self, query: str, params: Any = None) -> psycopg.Cursor[Any]: ...
+
+
+class ServiceRoleCalls:
+    """The importer's calls as the API makes them: each statement in its own transaction as
+    service_role (``dbkit.identity.act_as``), committed, or rolled back when refused, so a test
+    goes on after a refused call as the importer does."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def execute(self, query: str, params: Any = None) -> psycopg.Cursor[Any]:
+        with self.conn.transaction():
+            cur = self.conn.cursor()
+            act_as(cur, Identity("service_role"))
+            return cur.execute(query, params)
+
+
 @pytest.fixture
-def db(migrated_url: str) -> Iterator[psycopg.Connection[Any]]:
+def db(migrated_url: str) -> Iterator[ServiceRoleCalls]:
     with psycopg.connect(migrated_url, autocommit=True) as conn:
-        conn.execute("set role service_role")
-        yield conn
+        yield ServiceRoleCalls(conn)
 
 
-def _one(conn: psycopg.Connection[Any], query: str, params: Any = None) -> Any:
+def _one(conn: Executes, query: str, params: Any = None) -> Any:
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return row[0] if len(row) == 1 else row
 
 
-def _import_events(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> int:
+def _import_events(conn: Executes, events: list[dict[str, Any]]) -> int:
     return int(_one(conn, "select alm_reporting.upsert_chronological_events(%s)", (Jsonb(events),)))
 
 
-def test_reimporting_a_day_creates_no_duplicate_events(db: psycopg.Connection[Any]) -> None:
+def test_reimporting_a_day_creates_no_duplicate_events(db: ServiceRoleCalls) -> None:
     assert _import_events(db, EVENTS) == 3
 
     assert _import_events(db, EVENTS) == 0
@@ -48,7 +68,7 @@ def test_reimporting_a_day_creates_no_duplicate_events(db: psycopg.Connection[An
     assert _one(db, "select count(*) from alm_reporting.chronological_events") == 3
 
 
-def test_reimport_updates_a_changed_event_in_place_and_stamps_last_updated(db: psycopg.Connection[Any]) -> None:
+def test_reimport_updates_a_changed_event_in_place_and_stamps_last_updated(db: ServiceRoleCalls) -> None:
     for event in EVENTS:  # imported long ago (an UPDATE cannot backdate: the trigger stamps it)
         db.execute("insert into alm_reporting.chronological_events "
                    "(source_transaction_id, event_timestamp, event_type, last_updated) "
@@ -62,7 +82,7 @@ def test_reimport_updates_a_changed_event_in_place_and_stamps_last_updated(db: p
     assert rows == [("T-1", "TRADE", False), ("T-2", "COMMISSION", True), ("T-3", "DIVIDEND", False)]
 
 
-def test_reimporting_a_summary_updates_the_one_row_of_that_date(db: psycopg.Connection[Any]) -> None:
+def test_reimporting_a_summary_updates_the_one_row_of_that_date(db: ServiceRoleCalls) -> None:
     upsert = "select alm_reporting.upsert_daily_summaries(%s)"
     assert _one(db, upsert, (Jsonb([{"summary_date": DAY, "closing_nav": "100.00"}]),)) == 1
     assert _one(db, upsert, (Jsonb([{"summary_date": DAY, "closing_nav": "100.00"}]),)) == 0
@@ -88,7 +108,7 @@ def test_reimporting_a_summary_updates_the_one_row_of_that_date(db: psycopg.Conn
     ],
 )
 def test_event_import_rejects_rows_it_cannot_import_idempotently(
-    db: psycopg.Connection[Any], rows: list[dict[str, Any]], sqlstate: str, words: str
+    db: ServiceRoleCalls, rows: list[dict[str, Any]], sqlstate: str, words: str
 ) -> None:
     with pytest.raises(psycopg.Error) as caught:
         _import_events(db, rows)
@@ -98,12 +118,12 @@ def test_event_import_rejects_rows_it_cannot_import_idempotently(
     assert _one(db, "select count(*) from alm_reporting.chronological_events") == 0
 
 
-def test_upsert_helper_refuses_tables_outside_alm_reporting(db: psycopg.Connection[Any]) -> None:
+def test_upsert_helper_refuses_tables_outside_alm_reporting(db: ServiceRoleCalls) -> None:
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         db.execute("select alm_reporting.upsert_rows('auth.users'::regclass, 'id', '[]')")
 
 
-def test_same_file_with_same_hash_is_recorded_once(db: psycopg.Connection[Any]) -> None:
+def test_same_file_with_same_hash_is_recorded_once(db: ServiceRoleCalls) -> None:
     record = "select alm_reporting.record_processed_file(%s, 'NAV', %s, %s, 2048, 12)"
 
     assert _one(db, record, ("NAV_MTD.xml", "ab12cd", DAY)) is True
@@ -113,7 +133,7 @@ def test_same_file_with_same_hash_is_recorded_once(db: psycopg.Connection[Any]) 
                       "from alm_reporting.processed_files").fetchall() == [("NAV_MTD.xml", "ab12cd", 12, "SUCCESS")]
 
 
-def test_same_file_name_with_another_hash_is_an_error(db: psycopg.Connection[Any]) -> None:
+def test_same_file_name_with_another_hash_is_an_error(db: ServiceRoleCalls) -> None:
     record = "select alm_reporting.record_processed_file(%s, 'NAV', %s, %s)"
     _one(db, record, ("NAV_MTD.xml", "ab12cd", DAY))
 
@@ -124,12 +144,12 @@ def test_same_file_name_with_another_hash_is_an_error(db: psycopg.Connection[Any
     assert _one(db, "select file_hash from alm_reporting.processed_files") == "ab12cd"
 
 
-def test_processed_file_needs_a_hash(db: psycopg.Connection[Any]) -> None:
+def test_processed_file_needs_a_hash(db: ServiceRoleCalls) -> None:
     with pytest.raises(psycopg.errors.NullValueNotAllowed):
         db.execute("select alm_reporting.record_processed_file('NAV_MTD.xml', 'NAV', null, %s)", (DAY,))
 
 
-def _history(db: psycopg.Connection[Any], day: str) -> tuple[Any, ...]:
+def _history(db: ServiceRoleCalls, day: str) -> tuple[Any, ...]:
     row = db.execute("select status, import_type, records_imported, files_processed, error_message, "
                      "completed_at is not null from alm_reporting.import_history where import_date = %s",
                      (day,)).fetchall()
@@ -137,13 +157,13 @@ def _history(db: psycopg.Connection[Any], day: str) -> tuple[Any, ...]:
     return tuple(row[0])
 
 
-def _process(db: psycopg.Connection[Any]) -> tuple[Any, ...]:
+def _process(db: ServiceRoleCalls) -> tuple[Any, ...]:
     return tuple(db.execute(
         "select current_state, last_run_date::text, last_success_date::text, error_count "
         "from alm_reporting.processing_status where process_name = 'ALM_DAILY_AUTOMATION'").fetchone() or ())
 
 
-def test_started_import_is_processing_and_completed_import_is_success(db: psycopg.Connection[Any]) -> None:
+def test_started_import_is_processing_and_completed_import_is_success(db: ServiceRoleCalls) -> None:
     import_id = _one(db, "select alm_reporting.start_import(%s)", (DAY,))
     assert _history(db, DAY)[0] == "PROCESSING"
     assert _process(db)[0] == "PROCESSING"
@@ -155,7 +175,7 @@ def test_started_import_is_processing_and_completed_import_is_success(db: psycop
     assert _one(db, "select import_id from alm_reporting.import_history") == import_id
 
 
-def test_failed_import_counts_errors_until_the_next_success(db: psycopg.Connection[Any]) -> None:
+def test_failed_import_counts_errors_until_the_next_success(db: ServiceRoleCalls) -> None:
     for attempt in (1, 2):
         db.execute("select alm_reporting.start_import(%s)", (DAY,))
         db.execute("select alm_reporting.fail_import(%s, %s)", (DAY, f"attempt {attempt}: NAV_MTD.xml missing"))
@@ -171,7 +191,7 @@ def test_failed_import_counts_errors_until_the_next_success(db: psycopg.Connecti
     assert _one(db, "select count(*) from alm_reporting.import_history") == 1
 
 
-def test_backfill_of_an_older_day_keeps_the_latest_success_date(db: psycopg.Connection[Any]) -> None:
+def test_backfill_of_an_older_day_keeps_the_latest_success_date(db: ServiceRoleCalls) -> None:
     for day, kind in ((DAY, "DAILY"), ("2025-07-01", "BACKFILL")):
         db.execute("select alm_reporting.start_import(%s, %s)", (day, kind))
         db.execute("select alm_reporting.complete_import(%s, 1)", (day,))
@@ -179,7 +199,7 @@ def test_backfill_of_an_older_day_keeps_the_latest_success_date(db: psycopg.Conn
     assert _process(db)[1:3] == ("2025-07-01", DAY)
 
 
-def test_a_day_already_processing_cannot_be_started_twice(db: psycopg.Connection[Any]) -> None:
+def test_a_day_already_processing_cannot_be_started_twice(db: ServiceRoleCalls) -> None:
     db.execute("select alm_reporting.start_import(%s)", (DAY,))
 
     with pytest.raises(psycopg.errors.ObjectInUse) as caught:
@@ -188,12 +208,12 @@ def test_a_day_already_processing_cannot_be_started_twice(db: psycopg.Connection
     assert "already PROCESSING" in str(caught.value)
 
 
-def test_completing_an_import_that_was_not_started_is_an_error(db: psycopg.Connection[Any]) -> None:
+def test_completing_an_import_that_was_not_started_is_an_error(db: ServiceRoleCalls) -> None:
     with pytest.raises(psycopg.errors.NoDataFound):
         db.execute("select alm_reporting.complete_import(%s, 1)", (DAY,))
 
 
-def test_failing_a_finished_import_is_refused(db: psycopg.Connection[Any]) -> None:
+def test_failing_a_finished_import_is_refused(db: ServiceRoleCalls) -> None:
     db.execute("select alm_reporting.start_import(%s)", (DAY,))
     db.execute("select alm_reporting.complete_import(%s, 1)", (DAY,))
 
@@ -203,12 +223,12 @@ def test_failing_a_finished_import_is_refused(db: psycopg.Connection[Any]) -> No
     assert _history(db, DAY)[0] == "SUCCESS"
 
 
-def test_unknown_import_type_is_rejected(db: psycopg.Connection[Any]) -> None:
+def test_unknown_import_type_is_rejected(db: ServiceRoleCalls) -> None:
     with pytest.raises(psycopg.errors.CheckViolation):
         db.execute("select alm_reporting.start_import(%s, 'WEEKLY')", (DAY,))
 
 
-def test_dates_needing_import_are_the_days_without_success(db: psycopg.Connection[Any]) -> None:
+def test_dates_needing_import_are_the_days_without_success(db: ServiceRoleCalls) -> None:
     db.execute("select alm_reporting.start_import('2025-07-15')")
     db.execute("select alm_reporting.complete_import('2025-07-15', 1)")
     db.execute("select alm_reporting.start_import('2025-07-16')")
@@ -221,15 +241,15 @@ def test_dates_needing_import_are_the_days_without_success(db: psycopg.Connectio
     assert days == ["2025-07-14", "2025-07-16", "2025-07-17", "2025-07-18"]
 
 
-def test_dates_needing_import_of_an_empty_range_is_empty(db: psycopg.Connection[Any]) -> None:
+def test_dates_needing_import_of_an_empty_range_is_empty(db: ServiceRoleCalls) -> None:
     assert db.execute("select * from alm_reporting.dates_needing_import('2025-07-18', '2025-07-14')").fetchall() == []
 
 
 @pytest.mark.parametrize("role", ["anon", "authenticated"])
 def test_api_roles_cannot_run_imports(migrated_url: str, role: str) -> None:
     with psycopg.connect(migrated_url, autocommit=True) as conn:
-        conn.execute(f"set role {role}")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            act_as(conn.cursor(), Identity(role))
             conn.execute("select alm_reporting.upsert_chronological_events(%s)", (json.dumps(EVENTS),))
 
 

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from dbkit.ephemeral import Server
+from dbkit.identity import Identity, act_as
 from supabase_privileges import attack_url, effective_privileges, prepared_templates  # noqa: F401
 
 TABLES = ("chronological_events", "daily_summary", "import_history", "processing_status", "processed_files")
@@ -23,7 +24,7 @@ def outcome(conn: psycopg.Connection[Any], role: str, sql: str) -> str | int:
     """Run ``sql`` as ``role`` in a rolled-back transaction: its SQLSTATE, or its row count."""
     try:
         with conn.transaction(force_rollback=True):
-            conn.execute(f"set local role {role}")
+            act_as(conn.cursor(), Identity(role))
             return conn.execute(sql).rowcount
     except psycopg.Error as exc:
         return str(exc.sqlstate)
@@ -62,7 +63,7 @@ def test_api_roles_cannot_reach_the_schema(attack_url: str, role: str) -> None:
 def test_service_role_runs_an_import(attack_url: str) -> None:
     with psycopg.connect(attack_url, autocommit=True) as conn:
         with conn.transaction(force_rollback=True):
-            conn.execute("set local role service_role")
+            act_as(conn.cursor(), Identity("service_role"))
             conn.execute("select alm_reporting.start_import('1900-01-02', 'MANUAL')")
             conn.execute("select alm_reporting.complete_import('1900-01-02', 3, '[\"a.xml\"]')")
             row = conn.execute("select status, records_imported from alm_reporting.import_history "

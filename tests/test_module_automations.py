@@ -144,9 +144,7 @@ def test_lead_written_by_an_account_member_through_rls_notifies(migrated_url: st
 
     def member_inserts_lead() -> None:
         with psycopg.connect(migrated_url) as conn:
-            conn.execute("set local role authenticated")
-            conn.execute("select set_config('request.jwt.claims', %s, true)",
-                         (json.dumps({"sub": MEMBER, "role": "authenticated"}),))
+            act_as(conn.cursor(), Identity("authenticated", MEMBER))
             conn.execute("insert into public.leads (user_id, name) values (%s, 'by member')", (OWNER,))
 
     seen = _observe(migrated_url, member_inserts_lead)
@@ -415,7 +413,7 @@ def test_cleanup_rejects_a_nonpositive_batch_size(migrated_url: str) -> None:
 
 def test_cleanup_is_not_callable_by_authenticated(migrated_url: str) -> None:
     with psycopg.connect(migrated_url) as conn:
-        conn.execute("set local role authenticated")
+        act_as(conn.cursor(), Identity("authenticated"))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select public.cleanup_old_executions()")
 

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbkit.identity import Identity, act_as
 from supabase_privileges import NO_ROWS, ROWS, attack_url, attempt, prepared_templates, privileges_beyond_rls
 from supabase_privileges import updatable_columns
 from test_module_automations import ACCOUNTS, CHANNEL, MEMBER, OWNER, OWNER_AGENT, STRANGER, STRANGER_AGENT
@@ -108,10 +109,8 @@ def test_member_cannot_move_account_rows_or_write_bookkeeping(attack_url: str, s
 def test_member_removed_from_an_account_keeps_nothing_of_it(migrated_url: str) -> None:
     """The scenario of issue 13 item 1: a member's work stays with the account after they leave."""
     _seed(migrated_url)
-    claims = json.dumps({"sub": MEMBER, "role": "authenticated"})
     with psycopg.connect(migrated_url) as conn:
-        conn.execute("set local role authenticated")
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (claims,))
+        act_as(conn.cursor(), Identity("authenticated", MEMBER))
         conn.execute(f"insert into public.leads (user_id, agent_id, name) values ('{OWNER}', '{OWNER_AGENT}', 'by member')")
     assert attempt(migrated_url, f"update public.leads set user_id = '{MEMBER}' where name = 'by member'",
                    role="authenticated", sub=MEMBER) == "42501"

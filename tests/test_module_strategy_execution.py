@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbkit.identity import Identity, act_as
 from helpers import run_dbkit
 
 MODULE = "strategy_execution"
@@ -153,7 +154,7 @@ def test_should_send_notification_follows_settings(migrated_url: str, settings: 
 def test_create_strategy_notification_is_suppressed_in_quiet_hours(migrated_url: str) -> None:
     with psycopg.connect(migrated_url) as conn:
         quiet_hours(conn, "execution_completed", "22:00", "07:00")
-        conn.execute("set local role service_role")
+        act_as(conn.cursor(), Identity("service_role"))
         call = ("select public.create_strategy_notification(%s, %s, 'execution_completed', 'Done', 'Run finished',"
                 " 'low', %s)")
         assert one(conn, call, (OWNER, STRATEGY, at("23:00"))) is None
@@ -214,9 +215,7 @@ def test_log_statistics_respect_rls(migrated_url: str) -> None:
         for sub, want_summary, want_stats in ((OWNER, (2, 1, 1, 400), (1, 100, 100)),
                                               (STRANGER, (0, 0, 0, None), (0, None, None))):
             with conn.transaction():
-                conn.execute("set local role authenticated")
-                conn.execute("select set_config('request.jwt.claims', json_build_object('sub', %s::text,"
-                             " 'role', 'authenticated')::text, true)", (sub,))
+                act_as(conn.cursor(), Identity("authenticated", sub))
                 assert one(conn, summary, (EXECUTION,)) == want_summary
                 assert one(conn, stats, (STRATEGY,)) == want_stats
 
@@ -320,8 +319,7 @@ DOCUMENT_POLICIES = [
 
 def as_user(conn: psycopg.Connection[Any], user: str) -> None:
     """The rest of the transaction runs as ``user`` through the API role, as PostgREST does."""
-    conn.execute("set local role authenticated")
-    conn.execute("select set_config('request.jwt.claims', %s, true)", (f'{{"sub": "{user}", "role": "authenticated"}}',))
+    act_as(conn.cursor(), Identity("authenticated", user))
 
 
 def test_policies_carry_the_documents_names(migrated_url: str) -> None:

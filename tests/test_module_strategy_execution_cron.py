@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
+from dbkit.identity import Identity, act_as
 from dbkit.plans import nodes as plan_nodes
 
 OWNER = "00000000-0000-0000-0000-00000000000a"
@@ -77,7 +78,7 @@ def run_concurrently(n: int, work: Callable[[int, threading.Barrier], T]) -> lis
 
 
 def claim(conn: psycopg.Connection[Any], batch: int, now: datetime = NOW) -> list[str]:
-    conn.execute("set local role service_role")
+    act_as(conn.cursor(), Identity("service_role"))
     return [r[0] for r in conn.execute(
         "select id::text from public.claim_due_strategies(%s, %s)", (now, batch)).fetchall()]
 
@@ -155,14 +156,13 @@ def test_claim_takes_the_longest_overdue_first_up_to_the_batch_size(migrated_url
 def test_users_cannot_claim_strategies(migrated_url: str) -> None:
     seed_strategies(migrated_url, due=1)
     with psycopg.connect(migrated_url) as conn:
-        conn.execute("set local role authenticated")
-        conn.execute(f"set local request.jwt.claims = '{{\"sub\": \"{OWNER}\", \"role\": \"authenticated\"}}'")
+        act_as(conn.cursor(), Identity("authenticated", OWNER))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from public.claim_due_strategies(now(), 25)")
 
 
 def record(conn: psycopg.Connection[Any], sid: str, ok: bool, ms: int) -> tuple[Any, ...]:
-    conn.execute("set local role service_role")
+    act_as(conn.cursor(), Identity("service_role"))
     row = conn.execute(
         "select (r).status, (r).success_count, (r).error_count, (r).average_execution_time_ms, (r).last_executed_at "
         "from (select public.record_strategy_execution(%s, %s, %s, %s) as r) s", (sid, ok, ms, NOW)).fetchone()
@@ -219,7 +219,7 @@ def nested_plans(conn: psycopg.Connection[Any], statement: str, params: Any, rol
     for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_level", "notice"),
                        ("log_format", "json"), ("log_analyze", "off")):
         conn.execute(f"set local auto_explain.{key} = {value}")
-    conn.execute(f"set local role {role}")
+    act_as(conn.cursor(), Identity(role))
     conn.add_notice_handler(on_notice)
     try:
         conn.execute(statement, params).fetchall()

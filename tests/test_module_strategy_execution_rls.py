@@ -8,7 +8,9 @@ filtered write by 0 rows, a denial by SQLSTATE 42501.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,7 +197,7 @@ insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, 
     from generate_series(1, 20000) g, generate_series(1, 5) n;
 analyze;
 """
-PLAN_USER = "md5('user7')::uuid"  # owns ws6, ws1006, ... (20 strategies)
+PLAN_USER = str(uuid.UUID(hashlib.md5(b"user7").hexdigest()))  # md5('user7')::uuid: owns ws6, ws1006, ... (20 strategies)
 
 PLAN_QUERIES = {
     "watchlists, all visible": "select * from public.strategy_watchlists",
@@ -238,9 +240,7 @@ def policy_plan_problems(plan: dict[str, Any]) -> list[str]:
 
 
 def explain_as_user(cur: psycopg.Cursor[Any], query: str) -> dict[str, Any]:
-    cur.execute("set local role authenticated")
-    cur.execute(f"select set_config('request.jwt.claims', json_build_object('sub', {PLAN_USER}, "
-                "'role', 'authenticated')::text, true)")
+    act_as(cur, Identity("authenticated", PLAN_USER))
     cur.execute("explain (verbose, format json) " + query)
     row = cur.fetchone()
     assert row is not None

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbkit.identity import Identity, act_as
 from supabase_privileges import NO_ROWS, ROWS, attack_url, attempt, prepared_templates, privileges_beyond_rls
 from supabase_privileges import updatable_columns
 
@@ -207,7 +208,7 @@ def test_recording_a_run_at_the_counters_maximum_does_not_abort_the_batch(migrat
         conn.execute("insert into public.workflow_sessions (id, user_id, success_count, error_count,"
                      f" average_execution_time_ms) values ('{A_STRATEGY}', '{A}', 2147483647, 2147483647, 5)")
         with conn.transaction():
-            conn.execute("set local role service_role")
+            act_as(conn.cursor(), Identity("service_role"))
             row = conn.execute("select success_count, error_count, average_execution_time_ms from"
                                f" public.record_strategy_execution('{A_STRATEGY}', true, 7)").fetchone()
         assert row == (2147483647, 2147483647, 5)

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from dbkit.ephemeral import Server
+from dbkit.identity import Identity, act_as
 from helpers import run_dbkit
 from supabase_privileges import attack_url, clone, effective_privileges, prepared_templates  # noqa: F401
 from test_module_wealth_automation import (
@@ -273,7 +274,7 @@ def test_a_cross_client_reference_fails_the_commit_not_only_the_statement(attack
     with connect(attack_url) as conn:
         seed_tenants(conn)
         with connect(attack_url, autocommit=False) as api:
-            api.execute("set role service_role")
+            act_as(api.cursor(), Identity("service_role"))  # the transaction the commit ends
             api.execute("insert into public.auto_invest_rules (client_id, scheme_id, goal_id, amount, frequency) "
                         "values (%s, %s, %s, 1000, 'Monthly')", (CLIENT_A, SCHEME_1, GOAL_B))
             with pytest.raises(psycopg.errors.ForeignKeyViolation):

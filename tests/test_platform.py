@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from dbkit.ephemeral import Server
+from dbkit.identity import Identity, act_as
 from helpers import run_dbkit
 from supabase_privileges import effective_privileges, prepared_templates  # noqa: F401
 
@@ -50,6 +51,8 @@ def test_existing_auth_schema_survives_apply_and_rollback(empty_url: str) -> Non
 
 
 def test_auth_uid_reads_request_jwt_claims_then_claim_sub(migrated_url: str) -> None:
+    # Raw set_config on purpose: this tests the shim's reading of each claims form alone, which
+    # act_as (it sets both forms at once) cannot isolate.
     with psycopg.connect(migrated_url) as conn:
         conn.execute("""select set_config('request.jwt.claims', '{"sub": "22222222-2222-2222-2222-222222222222", "role": "authenticated"}', true)""")
         assert conn.execute("select auth.uid()::text, auth.role()").fetchone() == (
@@ -79,6 +82,8 @@ def test_auth_uid_is_the_subject_for_each_claims_setting_as_the_api_roles(migrat
         for role in ("anon", "authenticated", "service_role"):
             for setting, value in (("request.jwt.claims", json.dumps({"sub": subject, "role": role})),
                                    ("request.jwt.claim.sub", subject)):
+                # Raw SET LOCAL ROLE and one claims form at a time on purpose: the test is about
+                # the shim reading each form under each role; act_as sets both forms together.
                 with conn.transaction(force_rollback=True):
                     conn.execute(f"set local role {role}")
                     conn.execute("select set_config(%s, %s, true)", (setting, value))
@@ -95,7 +100,7 @@ def test_shared_trigger_functions_fire_but_no_api_role_may_execute_them(migrated
         # Fired by a write of service_role, which holds no EXECUTE on the function.
         conn.execute("insert into alm_reporting.daily_summary (summary_date, last_updated) values ('1900-01-01', '2000-01-01')")
         with conn.transaction(force_rollback=True):
-            conn.execute("set local role service_role")
+            act_as(conn.cursor(), Identity("service_role"))
             row = conn.execute("update alm_reporting.daily_summary set closing_nav = 1 where summary_date = '1900-01-01' "
                                "returning last_updated > '2000-01-02'").fetchone()
         assert row == (True,)
@@ -106,7 +111,7 @@ def test_quiet_hours_helper_is_for_signed_in_users_and_the_executor(migrated_url
     with psycopg.connect(migrated_url) as conn:
         for role, ok in (("anon", False), ("authenticated", True), ("service_role", True)):
             with conn.transaction(force_rollback=True):
-                conn.execute(f"set local role {role}")
+                act_as(conn.cursor(), Identity(role))
                 if ok:
                     assert conn.execute(call).fetchone() == (True,)
                 else:
