@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import click
 import pytest
 
 from dbkit.cli.main import cli
+from dbkit.config import load_settings
 from helpers import REPO_ROOT, run_dbkit
 
 
@@ -21,6 +24,45 @@ def test_every_command_has_a_docstring_with_an_example_and_helped_options(name: 
         if isinstance(param, click.Option) and not param.hidden:
             assert param.help, f"dbkit {name} {param.opts[0]} has no help text"
     assert run_dbkit(name, "--help").exit_code == 0
+
+
+def _commands(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The path of every command, the group itself and every subcommand of every group."""
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _commands(sub, (*path, name))
+
+
+def _this_projects_names() -> set[str]:
+    """What only this project gives a meaning to, read from its own configuration (pyproject's
+    [tool.dbkit]) and migrations folder: its modules, its NOTIFY channel and its identities'
+    roles. (Identity names such as "owner" are ordinary words, so they are left out.)"""
+    settings = load_settings(REPO_ROOT, environ={})
+    names = set(settings.modules or ()) | {p.name for p in settings.migrations_dir.iterdir() if p.is_dir()}
+    names |= {identity.role for identity in settings.identities if identity.role}
+    if settings.listen_channel:
+        names.add(settings.listen_channel)
+    return names
+
+
+def _named(text: str, names: set[str]) -> set[str]:
+    """The names that stand in ``text`` as whole identifiers (billing_platform_id is not platform)."""
+    return {name for name in names if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)}
+
+
+def test_no_help_names_this_projects_modules_channel_or_roles() -> None:
+    names = _this_projects_names()
+    for name in names:  # the check finds each name it looks for, and only as a whole identifier
+        assert _named(f"Example:  dbkit apply --module {name}", names) == {name}
+        assert _named(f"{name}x x{name}", names) == set()
+    found = {}
+    for path in _commands(cli):
+        result = run_dbkit(*path, "--help")
+        assert result.exit_code == 0, path
+        if named := _named(result.stdout, names):
+            found[" ".join(("dbkit", *path))] = sorted(named)
+    assert found == {}, "help must use neutral placeholders (e.g. billing), not this project's names"
 
 
 def test_version() -> None:

@@ -27,7 +27,7 @@ def listen(database_url: str | None, config_file: Path | None,
     when it is JSON, else the text. Ctrl-C stops it with exit code 0.
 
     \b
-    Example:  dbkit listen automation_trigger | jq .payload.automation_id
+    Example:  dbkit listen billing_events | jq .payload.invoice_id
     """
     from dbkit.listen import channel_for, notifications
 

@@ -98,7 +98,7 @@ def apply(database_url: str | None, config_file: Path | None, module: str | None
 
     \b
     Examples:
-      DATABASE_URL=postgresql://app@db/app dbkit apply --module strategy_execution
+      DATABASE_URL=postgresql://app@db/app dbkit apply --module billing
       dbkit apply --targets tenants.txt --canary 2 --parallel 8 --output fleet.html
       dbkit apply --wait-replica-lag-below 2s --replica-wait-limit 10min
     """
@@ -136,7 +136,7 @@ def rollback(database_url: str | None, config_file: Path | None, module: str | N
     With --targets FILE: on every database the file lists (canaries first); one combined report.
 
     \b
-    Example:  dbkit rollback --module automations --steps 1 --dry-run
+    Example:  dbkit rollback --module billing --steps 1 --dry-run
     """
     from dbkit import engine
 
@@ -213,7 +213,7 @@ def baseline(database_url: str | None, config_file: Path | None, module: str, th
     For a database that already has the tables a module's first migration creates.
 
     \b
-    Example:  dbkit baseline --module wealth_automation --through 0001_wealth_prerequisites
+    Example:  dbkit baseline --module billing --through 0002_invoices
     """
     from dbkit import engine
 
@@ -256,7 +256,7 @@ def new(config_file: Path | None, module: str, name: str) -> None:
     """Scaffold a migration, its rollback and its verification entry.
 
     \b
-    Example:  dbkit new strategy_execution add_watchlist_notes
+    Example:  dbkit new billing add_invoice_notes
     """
     from dbkit import scaffold
 

@@ -47,7 +47,7 @@ def verify(database_url: str | None, config_file: Path | None, fmt: str, module:
     \b
     Examples:
       dbkit verify --output verify.html          # the suffix picks the format
-      dbkit verify --module alm_reporting --format json | jq '.summary.counts'
+      dbkit verify --module billing --format json | jq '.summary.counts'
       dbkit verify --with-writes                 # on a staging copy: behaviour and RLS matrix too
       dbkit verify --targets tenants.txt --parallel 8 --format junit --output fleet.xml
     """

@@ -10,7 +10,7 @@ edited (its checksum is recorded), and a safer form can only be a new migration.
 
       reason = "released to production in 2024.06; safer forms follow as new migrations"
       [through]
-      platform = "0001_platform_auth_shim"
+      billing = "0002_invoices"
 
 Findings of other rules (a missing policy, an unindexed foreign key, a definer function
 without search_path) describe the schema as it is and stay errors on history too: they

@@ -52,7 +52,7 @@ class TableWithoutRls(Rule):
 class RlsWithoutPolicy(Rule):
     """RLS with no policy at all hides every row from every role but the owner and BYPASSRLS roles.
     A policy created by a later migration counts (the table is closed, not open, in between); a
-    table only service_role reads says so with an allow marker."""
+    table only a BYPASSRLS role reads says so with an allow marker."""
 
     id = "DBK003"
     title = "row level security enabled but no policy"

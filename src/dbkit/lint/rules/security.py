@@ -92,7 +92,7 @@ class PolicyWithoutRole(Rule):
 
     id = "DBK005"
     title = "policy without TO role"
-    fix = "name the roles it applies to: `create policy … for select to authenticated using (…)`"
+    fix = "name the roles it applies to: `create policy … for select to app_user using (…)`"
     scope = Scope.FILE
 
     def visit_CreatePolicyStmt(self, ancestors: Ancestor, node: ast.CreatePolicyStmt) -> None:
