@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,8 +10,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from psycopg import pq
 from click.testing import CliRunner
 
 from dbkit.cli.main import cli
@@ -118,3 +121,37 @@ def database_state(url: str) -> dict[str, str]:
                 state[f"bookkeeping {table}"] = "\n".join(r[0] for r in rows)
         state["schema dbkit exists"] = str(conn.execute("select to_regnamespace('dbkit') is not null").fetchone())
     return state
+
+
+@contextmanager
+def captured_plans(conn: psycopg.Connection[Any], *, json_format: bool = True,
+                   analyze: bool = False) -> Iterator[list[str]]:
+    """auto_explain's report of every statement run on ``conn`` inside the block, nested ones
+    (function bodies, triggers) included: one ``duration: … plan: …`` message per statement,
+    the plan as JSON (``plan_documents``) or as text. ``analyze`` adds actual row counts, never
+    timings. Loading auto_explain and its settings need a superuser: switch identity inside."""
+    messages: list[str] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        message = diag.message_primary or ""
+        if message.startswith("duration:") and "plan:" in message:
+            messages.append(message)
+
+    conn.execute("load 'auto_explain'")
+    for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_level", "notice"),
+                       ("log_format", "json" if json_format else "text"), ("log_analyze", "on" if analyze else "off"),
+                       ("log_timing", "off")):
+        conn.execute(f"set auto_explain.{key} = {value}")
+    conn.add_notice_handler(on_notice)
+    try:
+        yield messages
+    finally:
+        conn.remove_notice_handler(on_notice)
+    # Outside a transaction the settings would outlive the block; inside one they end with it.
+    if conn.info.transaction_status == pq.TransactionStatus.IDLE:
+        conn.execute("set auto_explain.log_min_duration = -1")
+
+
+def plan_documents(messages: list[str]) -> list[dict[str, Any]]:
+    """The JSON documents (``Query Text``, ``Plan``) of ``captured_plans``' messages."""
+    return [json.loads(message.split("plan:", 1)[1]) for message in messages]

@@ -24,7 +24,7 @@ import pytest
 from dbkit.config import DatabaseTarget
 from dbkit.identity import Identity, act_as
 from dbkit.listen import notifications
-from helpers import dbkit_process, run_dbkit
+from helpers import captured_plans, dbkit_process, run_dbkit
 
 MODULE = "automations"
 OWNER = "00000000-0000-4000-8000-0000000000a1"
@@ -421,18 +421,9 @@ def test_cleanup_is_not_callable_by_authenticated(migrated_url: str) -> None:
 def _nested_plans(url: str, statement: str) -> list[str]:
     """Plans of every statement ``statement`` runs, nested ones (plpgsql) included, via
     auto_explain at NOTICE level; the transaction is rolled back."""
-    plans: list[str] = []
-
-    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
-        plans.append(diag.message_primary or "")
-
     with psycopg.connect(url) as conn:
-        conn.execute("load 'auto_explain'")
-        for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"),
-                           ("log_level", "notice"), ("log_format", "text")):
-            conn.execute(f"set local auto_explain.{key} = {value}")
-        conn.add_notice_handler(on_notice)
-        conn.execute(statement)
+        with captured_plans(conn, json_format=False) as plans:
+            conn.execute(statement)
         conn.rollback()
     return plans
 

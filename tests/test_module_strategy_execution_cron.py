@@ -17,6 +17,7 @@ import pytest
 
 from dbkit.identity import Identity, act_as
 from dbkit.plans import nodes as plan_nodes
+from helpers import captured_plans, plan_documents
 
 OWNER = "00000000-0000-0000-0000-00000000000a"
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -208,24 +209,10 @@ def test_record_execution_rejects_bad_input(migrated_url: str, workflow: str | N
 
 def nested_plans(conn: psycopg.Connection[Any], statement: str, params: Any, role: str) -> list[dict[str, Any]]:
     """JSON plans of every statement the call runs as `role`, the function body included (auto_explain)."""
-    plans: list[dict[str, Any]] = []
-
-    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
-        message = diag.message_primary or ""
-        if message.startswith("duration:") and "plan:" in message:
-            plans.append(json.loads(message.split("plan:", 1)[1])["Plan"])
-
-    conn.execute("load 'auto_explain'")
-    for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_level", "notice"),
-                       ("log_format", "json"), ("log_analyze", "off")):
-        conn.execute(f"set local auto_explain.{key} = {value}")
-    act_as(conn.cursor(), Identity(role))
-    conn.add_notice_handler(on_notice)
-    try:
+    with captured_plans(conn) as messages:
+        act_as(conn.cursor(), Identity(role))
         conn.execute(statement, params).fetchall()
-    finally:
-        conn.remove_notice_handler(on_notice)
-    return plans
+    return [document["Plan"] for document in plan_documents(messages)]
 
 
 def test_claim_updates_the_claimed_ids_by_index_probe_not_by_joining_the_table(migrated_url: str) -> None:

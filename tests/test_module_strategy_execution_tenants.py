@@ -99,20 +99,20 @@ def test_owner_cannot_move_a_row_to_another_owner(attack_url: str, statement: st
 # ------------------------------------------------------- reference another tenant's row
 
 
+CITING_A_RUN = {  # rows of A's strategy that name a run ({run})
+    "watchlist": "insert into public.strategy_watchlists (workflow_id, market_id, added_by_execution_id)"
+                 f" values ('{A_STRATEGY}', 'm1', '{{run}}')",
+    "log": "insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, node_type, status)"
+           f" values ('{{run}}', '{A_STRATEGY}', 'n9', 'filter', 'running')",
+}
+
+
 @pytest.mark.parametrize("reference", [B_RUN, "2fffffff-0000-4000-8000-000000000009"], ids=["b-run", "unknown-id"])
-def test_watchlist_row_cannot_cite_another_tenants_run(attack_url: str, reference: str) -> None:
+@pytest.mark.parametrize("row", sorted(CITING_A_RUN))
+def test_row_cannot_cite_another_tenants_run(attack_url: str, row: str, reference: str) -> None:
     """Another tenant's run and an id that exists nowhere are refused alike: no existence oracle."""
     _seed(attack_url)
-    statement = ("insert into public.strategy_watchlists (workflow_id, market_id, added_by_execution_id)"
-                 f" values ('{A_STRATEGY}', 'm1', '{reference}')")
-    assert attempt(attack_url, statement, role="authenticated", sub=A) == "42501"
-
-
-@pytest.mark.parametrize("reference", [B_RUN, "2fffffff-0000-4000-8000-000000000009"], ids=["b-run", "unknown-id"])
-def test_log_cannot_cite_another_tenants_run(attack_url: str, reference: str) -> None:
-    _seed(attack_url)
-    statement = ("insert into public.strategy_execution_logs (execution_id, workflow_id, node_id, node_type, status)"
-                 f" values ('{reference}', '{A_STRATEGY}', 'n9', 'filter', 'running')")
+    statement = CITING_A_RUN[row].format(run=reference)
     assert attempt(attack_url, statement, role="authenticated", sub=A) == "42501"
 
 

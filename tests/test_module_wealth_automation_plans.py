@@ -12,43 +12,18 @@ checked as well as the custom ones.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-
 from dbkit.plans import nodes
+from helpers import captured_plans, plan_documents
 from test_module_wealth_automation import CLIENT_A, CLIENT_B, SCHEME_1, SCHEME_2, connect, seed_people
 
 CALLS = 7  # PL/pgSQL plans the first five calls with the values, then may switch to a generic plan
 
 
-@contextmanager
-def function_plans(conn: psycopg.Connection[Any]) -> Iterator[list[dict[str, Any]]]:
-    """Every statement's plan (nested statements included) as auto_explain's JSON document."""
-    plans: list[dict[str, Any]] = []
-
-    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
-        message = diag.message_primary or ""
-        if "plan:" in message:
-            plans.append(json.loads(message.split("plan:", 1)[1]))
-
-    conn.execute("load 'auto_explain'")
-    for key, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_level", "notice"),
-                       ("log_format", "json"), ("log_analyze", "on"), ("log_timing", "off")):
-        conn.execute(f"set auto_explain.{key} = {value}")
-    conn.add_notice_handler(on_notice)
-    try:
-        yield plans
-    finally:
-        conn.remove_notice_handler(on_notice)
-        conn.execute("set auto_explain.log_min_duration = -1")
-
-
-def plans_of(plans: list[dict[str, Any]], marker: str) -> list[dict[str, Any]]:
-    """The top plan nodes of the statements whose text contains ``marker``."""
-    found = [p["Plan"] for p in plans if marker in p["Query Text"]]
+def plans_of(messages: list[str], marker: str) -> list[dict[str, Any]]:
+    """The top plan nodes of the statements whose text contains ``marker`` (``captured_plans``)."""
+    found = [p["Plan"] for p in plan_documents(messages) if marker in p["Query Text"]]
     assert found, f"no plan captured for a statement containing {marker!r}"
     return found
 
@@ -74,7 +49,7 @@ def test_claim_reads_due_rules_in_claim_order_without_sorting(migrated_url: str)
             (CLIENT_A, CLIENT_B, SCHEME_1),
         )
         conn.execute("analyze public.auto_invest_rules")
-        with function_plans(conn) as plans:
+        with captured_plans(conn, analyze=True) as plans:
             for _ in range(CALLS):
                 claimed = conn.execute(
                     "select count(*) from public.claim_due_auto_invest_rules('2025-01-31 09:00+00', %s, 'plan')",
@@ -125,7 +100,7 @@ def test_trigger_evaluation_reads_only_the_orders_it_triggers(migrated_url: str)
             lambda n: {"trigger_type": "Portfolio Value", "client_id": CLIENT_B, "value": 500000 - n},
         ]
         triggered: list[int] = []
-        with function_plans(conn) as plans:
+        with captured_plans(conn, analyze=True) as plans:
             # One observation per call: each index scan then runs once, so its row count is
             # exact (EXPLAIN reports rows per loop, rounded).
             for call in range(CALLS):
