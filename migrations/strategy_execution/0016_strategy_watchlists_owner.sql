@@ -19,8 +19,8 @@
 --   2. the trigger function and the trigger (new and moved rows get their owner from now on);
 --   3. the same-owner key NOT VALID (no scan; enforced for every row written from now on,
 --      MATCH SIMPLE skips the rows whose user_id is still NULL);
---   4. the backfill, 5,000 rows per transaction in primary-key order, each batch committed
---      (row locks on 5,000 rows for one short UPDATE; a run that stopped resumes where rows
+--   4. the backfill, 2,000 rows per transaction in primary-key order, each batch committed
+--      (row locks on 2,000 rows for one short UPDATE; a run that stopped resumes where rows
 --      still lack user_id);
 --   5. NOT NULL as a CHECK (user_id is not null), added NOT VALID and validated under SHARE
 --      UPDATE EXCLUSIVE (reads and writes go on); not SET NOT NULL, which takes ACCESS
@@ -82,7 +82,7 @@ begin
                   from public.strategy_watchlists as w
                  where w.id > v_last
                  order by w.id
-                 limit 5000) as b;
+                 limit 2000) as b;
         exit when v_ids is null;
         v_last := v_ids[pg_catalog.array_length(v_ids, 1)];
         update public.strategy_watchlists as w
