@@ -49,6 +49,8 @@ WATCHED = 20_000  # strategies with a 100-market watchlist: 2,000,000 rows
 USER = 7  # owns account 7; odd users have no membership
 MEMBER = 8  # even users are also members of the next account: two accounts
 
+# Loaded with triggers off (session_replication_role): every column a trigger would fill is
+# named, strategy_watchlists.user_id (the strategy's owner) included.
 SEED = f"""
 set session_replication_role = replica;
 insert into auth.users (id) select {uid_sql('g')} from generate_series(1, {ACCOUNTS}) g;
@@ -70,8 +72,9 @@ insert into public.automation_executions (automation_id, trigger_type, status, s
 insert into public.workflow_sessions (id, user_id, name)
   select {uid_sql('w', '10000000')}, {uid_sql(f'(w - 1) % {ACCOUNTS} + 1')}, 'strategy ' || w
   from generate_series(1, {STRATEGIES}) w;
-insert into public.strategy_watchlists (workflow_id, market_id, added_at)
-  select {uid_sql('w', '10000000')}, 'market-' || m, timestamptz '2026-01-01' + (w * 100 + m) * interval '1 second'
+insert into public.strategy_watchlists (workflow_id, user_id, market_id, added_at)
+  select {uid_sql('w', '10000000')}, {uid_sql(f'(w - 1) % {ACCOUNTS} + 1')}, 'market-' || m,
+         timestamptz '2026-01-01' + (w * 100 + m) * interval '1 second'
   from generate_series(1, {WATCHED}) w, generate_series(1, 100) m;
 insert into public.notification_settings (user_id, notification_type, enabled, quiet_hours_enabled,
                                           quiet_hours_start, quiet_hours_end)
