@@ -366,8 +366,7 @@ def test_watchlist_entry_may_come_without_a_market_snapshot(migrated_url: str) -
 def _watchlist_reads(conn: psycopg.Connection[Any], who: str) -> list[tuple[Any, ...]]:
     """The market ids ``who`` sees through the SELECT policy, as the API would read them."""
     with conn.transaction():
-        conn.execute("set local role authenticated")
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (f'{{"sub": "{who}"}}',))
+        as_user(conn, who)
         return conn.execute("select market_id from public.strategy_watchlists order by market_id").fetchall()
 
 
