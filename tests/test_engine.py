@@ -98,6 +98,41 @@ def test_failing_migration_leaves_nothing_and_names_file_and_line(empty_url: str
     assert _records(empty_url) == [("0001_m_t1", 1)]
 
 
+def test_migration_refused_at_commit_is_rolled_back_unrecorded_and_stops_the_apply(empty_url: str,
+                                                                                  tmp_path: Path) -> None:
+    # A deferred key fails at COMMIT, after the migration's statements and its record ran.
+    files = {path: sql for path, sql in table_migrations("m", 3).items() if "/0002_" not in path}
+    files["migrations/m/0002_deferred.sql"] = (
+        "-- Breaks a deferred key, found only at commit.\n"
+        "create table public.parent (id int primary key);\n"
+        "create table public.child (parent_id int references public.parent deferrable initially deferred);\n"
+        "insert into public.child values (7);\n"
+    )
+    files["migrations/m/0002_deferred.rollback.sql"] = "drop table public.child;\ndrop table public.parent;\n"
+    project = write_project(tmp_path, files)
+
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+
+    assert result.exit_code == 1
+    assert "migrations/m/0002_deferred.sql" in result.stderr and "SQLSTATE 23503" in result.stderr
+    assert _records(empty_url) == [("0001_m_t1", 1)]
+    assert _tables(empty_url) == ["m_t1"]
+
+
+def test_migrations_ending_without_semicolon_or_in_a_comment_apply_and_record(empty_url: str,
+                                                                             tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/m/0001_no_semicolon.sql": "-- The last statement has no semicolon.\ncreate table public.a (id int)",
+        "migrations/m/0001_no_semicolon.rollback.sql": "drop table public.a",
+        "migrations/m/0002_trailing_comment.sql": "-- Ends in a comment.\ncreate table public.b (id int); -- done",
+        "migrations/m/0002_trailing_comment.rollback.sql": "drop table public.b;\n",
+    })
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert _records(empty_url) == [("0001_no_semicolon", 1), ("0002_trailing_comment", 1)]
+    assert _tables(empty_url) == ["a", "b"]
+
+
 def test_error_inside_an_included_file_is_reported_at_that_file(empty_url: str, tmp_path: Path) -> None:
     project = write_project(tmp_path, {
         "migrations/m/0001_with_function.sql": "-- Pulls in a function.\n-- include: sql/functions/public.f.sql\n",

@@ -34,7 +34,7 @@ from dbkit.errors import DbkitError, EXIT_FAIL
 
 Progress = Callable[[str], None]
 
-_SAMPLE = """
+SAMPLE = """
 select coalesce(s.application_name, ''), coalesce(host(s.client_addr), 'local'), s.state,
        pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.replay_lsn)::bigint,
        extract(epoch from s.replay_lag)::float8
@@ -78,17 +78,24 @@ class StepLag:
 
 def sample(conn: psycopg.Connection[Any]) -> tuple[StandbyLag, ...]:
     """Every standby connected to this primary (none on a server without standbys)."""
-    lags: list[StandbyLag] = []
-    for name, client, state, behind, lag in conn.execute(_SAMPLE, prepare=False).fetchall():
-        if behind is None:
-            seconds = None
-        elif behind <= 0:
-            seconds = 0.0
-        else:
-            seconds = None if lag is None else float(lag)
-        lags.append(StandbyLag(str(name), str(client), str(state or ""), None if behind is None else int(behind),
-                               seconds))
-    return tuple(lags)
+    return tuple(_lag(*row) for row in conn.execute(SAMPLE, prepare=False).fetchall())
+
+
+def lags_from_text(rows: list[tuple[str | None, ...]]) -> tuple[StandbyLag, ...]:
+    """The rows of ``SAMPLE`` in the text form of a simple query (dbkit apply sends the sample
+    in the same query as each migration)."""
+    return tuple(_lag(name, client, state, None if behind is None else int(behind), None if lag is None else float(lag))
+                 for name, client, state, behind, lag in rows)
+
+
+def _lag(name: object, client: object, state: object, behind: int | None, lag: float | None) -> StandbyLag:
+    if behind is None:
+        seconds = None
+    elif behind <= 0:
+        seconds = 0.0
+    else:
+        seconds = None if lag is None else float(lag)
+    return StandbyLag(str(name), str(client), str(state or ""), None if behind is None else int(behind), seconds)
 
 
 def wait_below(conn: psycopg.Connection[Any], bound_s: float, limit_s: float, *, before: str,
