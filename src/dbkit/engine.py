@@ -269,13 +269,18 @@ def _ensure_bookkeeping(session: _Session) -> None:
 
 
 def _init_yoyo_tables(session: _Session) -> None:
-    """Let yoyo create/upgrade its own tables, so `yoyo list` reads what we write."""
+    """yoyo's tables, so `yoyo list` reads what we write: on a database without them, dbkit
+    creates them as yoyo does (sql/yoyo_tables.sql, without importing yoyo); tables an older
+    yoyo made are upgraded by yoyo itself."""
     have = session.conn.execute(
         "select count(*) from information_schema.tables where table_schema = %s "
         "and table_name in ('_yoyo_migration', '_yoyo_log', '_yoyo_version')",
         (TRACKING_SCHEMA,),
     ).fetchone()
     if have and have[0] == 3:
+        return
+    if have and have[0] == 0:
+        session.conn.execute(resources.files("dbkit").joinpath("sql/yoyo_tables.sql").read_text(encoding="utf-8"))
         return
     from yoyo import get_backend
 
