@@ -13,6 +13,7 @@ One loader serves every command: ``load`` returns the project with every problem
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import os
@@ -153,7 +154,16 @@ class Project:
 
     def replacement(self, migration_id: str) -> Migration | None:
         """The migration that declares ``-- replaces: migration_id`` (its safer form), if any."""
-        return next((m for m in self.plan if m.replaces == migration_id), None)
+        return self._replacements.get(migration_id)
+
+    @functools.cached_property
+    def _replacements(self) -> dict[str, Migration]:
+        """Replaced id -> its safer form (the first in plan order), looked up once per migration by apply."""
+        found: dict[str, Migration] = {}
+        for m in self.plan:
+            if m.replaces is not None:
+                found.setdefault(m.replaces, m)
+        return found
 
     def dependents(self, ids: set[str]) -> tuple[Migration, ...]:
         """Migrations that depend, directly or not, on any of ``ids`` (excluding them)."""
