@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
-from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 import uuid
 
@@ -265,7 +264,7 @@ def _ensure_bookkeeping(session: _Session) -> None:
             f"GRANT USAGE, CREATE ON SCHEMA {TRACKING_SCHEMA} TO <role>"
         )
     _init_yoyo_tables(session)
-    conn.execute(resources.files("dbkit").joinpath("sql/bookkeeping.sql").read_text(encoding="utf-8"))
+    conn.execute(_packaged_sql("bookkeeping.sql"))
 
 
 def _init_yoyo_tables(session: _Session) -> None:
@@ -280,7 +279,7 @@ def _init_yoyo_tables(session: _Session) -> None:
     if have and have[0] == 3:
         return
     if have and have[0] == 0:
-        session.conn.execute(resources.files("dbkit").joinpath("sql/yoyo_tables.sql").read_text(encoding="utf-8"))
+        session.conn.execute(_packaged_sql("yoyo_tables.sql"))
         return
     from yoyo import get_backend
 
@@ -292,6 +291,14 @@ def _init_yoyo_tables(session: _Session) -> None:
         backend.ensure_internal_schema_updated()
     finally:
         backend.connection.close()
+
+
+def _packaged_sql(name: str) -> str:
+    """A file of dbkit's own SQL (src/dbkit/sql/). importlib.resources is imported here, by the
+    commands that set up bookkeeping: `dbkit status` does not pay for its import."""
+    from importlib import resources
+
+    return resources.files("dbkit").joinpath("sql", name).read_text(encoding="utf-8")
 
 
 def _schema_exists(conn: psycopg.Connection[Any]) -> bool:
