@@ -599,9 +599,10 @@ _UNIT_HEAD = "begin;\n"
 
 def _run_unit(session: _Session, statements: Statements, record: str, migration_id: str, *,
               run_statements: bool = True) -> Lags:
-    """BEGIN, the statements, their record, COMMIT and a sample of the standbys, as one simple
-    query: one round trip per migration instead of five. The server stops at the first error
-    and runs nothing after it; the transaction is then rolled back here.
+    """BEGIN, the statements, their record, COMMIT and whether any standby streams, as one simple
+    query: one round trip per migration instead of five (a second one samples the standbys'
+    lag when there are any). The server stops at the first error and runs nothing after it;
+    the transaction is then rolled back here.
 
     A statement's error position counts from the start of the whole query, so the length of
     what precedes the migration's text is taken off before mapping it to file and line.
@@ -610,7 +611,7 @@ def _run_unit(session: _Session, statements: Statements, record: str, migration_
     _ensure_timeouts(session)
     body = statements.expanded.text if run_statements else ""
     count = len(statements.items) if run_statements else 0
-    text = f"{_UNIT_HEAD}{body}\n;\n{record};\ncommit;\n{replicas.SAMPLE}"
+    text = f"{_UNIT_HEAD}{body}\n;\n{record};\ncommit;\n{replicas.SENDERS}"
     with conn.lock:
         conn.pgconn.send_query(text.encode("utf-8"))
         results = conn.wait(generators.fetch_many(conn.pgconn))
@@ -630,12 +631,7 @@ def _run_unit(session: _Session, statements: Statements, record: str, migration_
                                     base_offset=-len(_UNIT_HEAD) if in_body else None)
     if "timeout" in body.lower():
         session.timeouts_in_effect = False  # it set one of ours itself: ours again before the next
-    return replicas.lags_from_text(_text_rows(results[-1]))
-
-
-def _text_rows(result: pq.abc.PGresult) -> list[tuple[str | None, ...]]:
-    return [tuple(None if (value := result.get_value(row, column)) is None else value.decode("utf-8", "replace")
-                  for column in range(result.nfields)) for row in range(result.ntuples)]
+    return replicas.sample(conn) if results[-1].ntuples else ()  # a standby streams: sample it
 
 
 def _apply_targets(project: Project, module: str | None, to: str | None) -> tuple[Migration, ...]:

@@ -34,9 +34,14 @@ from dbkit.errors import DbkitError, EXIT_FAIL
 
 Progress = Callable[[str], None]
 
+# Whether any standby streams from this server: the cheapest question (0.02 ms more than
+# `select 1`), which dbkit apply asks in the same query as every migration and follows with
+# the full sample only when the answer is yes.
+SENDERS = "select pid from pg_catalog.pg_stat_get_wal_senders()"
+
 # pg_stat_replication's own rows, read from its two functions directly: the view joins every
 # backend's status to the WAL senders and takes ~0.6 ms to plan and run where a standby-less
-# server's function returns no row at once (0.1 ms); dbkit apply samples after every migration.
+# server's function returns no row at once (0.2 ms).
 SAMPLE = """
 select coalesce(s.application_name, ''), coalesce(host(s.client_addr), 'local'), w.state,
        pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), w.replay_lsn)::bigint,
@@ -83,13 +88,6 @@ class StepLag:
 def sample(conn: psycopg.Connection[Any]) -> tuple[StandbyLag, ...]:
     """Every standby connected to this primary (none on a server without standbys)."""
     return tuple(_lag(*row) for row in conn.execute(SAMPLE, prepare=False).fetchall())
-
-
-def lags_from_text(rows: list[tuple[str | None, ...]]) -> tuple[StandbyLag, ...]:
-    """The rows of ``SAMPLE`` in the text form of a simple query (dbkit apply sends the sample
-    in the same query as each migration)."""
-    return tuple(_lag(name, client, state, None if behind is None else int(behind), None if lag is None else float(lag))
-                 for name, client, state, behind, lag in rows)
 
 
 def _lag(name: object, client: object, state: object, behind: int | None, lag: float | None) -> StandbyLag:
