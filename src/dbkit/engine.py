@@ -53,7 +53,7 @@ from dbkit.errors import (
     PrivilegeMissing,
     ReadOnlyTarget,
 )
-from dbkit.project import Include, Migration, Project, load_project
+from dbkit.project import ExpandedSql, Include, Migration, Project, load_project
 
 if TYPE_CHECKING:
     from dbkit.statements import Statements
@@ -542,8 +542,6 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
     """Each step of an apply with what runs it: pending migrations, then changed files.
 
     Every file is checked (statements.check) before the first step runs."""
-    from dbkit.statements import check
-
     pending = [m for m in targets if m.id not in applied]
     runs: list[tuple[Step, Callable[[], Lags]]] = []
     conn = session.conn
@@ -551,8 +549,8 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
         # A migration with a safer form (a later migration saying `-- replaces: <id>`) runs
         # that form in its place and is recorded under its own id and checksum.
         runner = session.project.replacement(m.id) or m
-        forward = check(runner.expanded(), transactional=runner.transactional, migration_id=m.id)
-        check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
+        forward = _check(runner.expanded(), transactional=runner.transactional, migration_id=m.id)
+        _check(m.expanded_rollback(), transactional=m.transactional, migration_id=m.id)
         run = partial(_apply_step, session, m.id, forward, _record_applied_sql(conn, m),
                       transactional=runner.transactional)
         runs.append((Step("apply", m.id, m.module, runner.forward.name, forward.expanded.text),
@@ -563,11 +561,19 @@ def _apply_plan(session: _Session, targets: tuple[Migration, ...], applied: dict
         if owner.id not in will_be_applied or owner not in targets or inc.file.name in fresh_files:
             continue
         if recorded_files.get(inc.file.name) != inc.file.checksum:
-            statements = check(inc.expanded(), transactional=True, migration_id=owner.id)
+            statements = _check(inc.expanded(), transactional=True, migration_id=owner.id)
             runs.append((Step("reapply", inc.file.name, owner.module, inc.file.name, inc.file.text),
                          partial(_apply_step, session, owner.id, statements, _record_file_sql(conn, owner, inc),
                                  transactional=True)))
     return runs
+
+
+def _check(expanded: ExpandedSql, *, transactional: bool, migration_id: str) -> Statements:
+    """``statements.check``, imported when there is something to check: an apply with nothing
+    pending does not load PostgreSQL's parser (pglast)."""
+    from dbkit import statements
+
+    return statements.check(expanded, transactional=transactional, migration_id=migration_id)
 
 
 def _run_in_place_of(old: Migration, safer: Migration, run: Callable[[], Lags]) -> Lags:
