@@ -23,11 +23,12 @@ another, committing each, as fast as it can) whose longest statement is the "max
 should_send_notification per call; an INSERT into leads with user triggers disabled against
 the same table without the tenant key.
 
-Usage: python bench/scale.py   (starts its own throwaway cluster)
+Usage: python bench/scale.py [--only reads,notification,leads,cleanup]   (starts its own throwaway cluster)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import statistics
@@ -38,7 +39,7 @@ from typing import Any
 
 import psycopg
 
-from common import Cluster, Section, connect, run_timed, standalone, uid, uid_sql
+from common import Cluster, Section, cluster, connect, run_timed, uid, uid_sql
 
 ACCOUNTS = 10_000
 AUTOMATIONS = 200_000
@@ -48,6 +49,8 @@ WATCHED = 20_000  # strategies with a 100-market watchlist: 2,000,000 rows
 USER = 7  # owns account 7; odd users have no membership
 MEMBER = 8  # even users are also members of the next account: two accounts
 
+# Loaded with triggers off (session_replication_role): every column a trigger would fill is
+# named, strategy_watchlists.user_id (the strategy's owner) included.
 SEED = f"""
 set session_replication_role = replica;
 insert into auth.users (id) select {uid_sql('g')} from generate_series(1, {ACCOUNTS}) g;
@@ -69,8 +72,9 @@ insert into public.automation_executions (automation_id, trigger_type, status, s
 insert into public.workflow_sessions (id, user_id, name)
   select {uid_sql('w', '10000000')}, {uid_sql(f'(w - 1) % {ACCOUNTS} + 1')}, 'strategy ' || w
   from generate_series(1, {STRATEGIES}) w;
-insert into public.strategy_watchlists (workflow_id, market_id, added_at)
-  select {uid_sql('w', '10000000')}, 'market-' || m, timestamptz '2026-01-01' + (w * 100 + m) * interval '1 second'
+insert into public.strategy_watchlists (workflow_id, user_id, market_id, added_at)
+  select {uid_sql('w', '10000000')}, {uid_sql(f'(w - 1) % {ACCOUNTS} + 1')}, 'market-' || m,
+         timestamptz '2026-01-01' + (w * 100 + m) * interval '1 second'
   from generate_series(1, {WATCHED}) w, generate_series(1, 100) m;
 insert into public.notification_settings (user_id, notification_type, enabled, quiet_hours_enabled,
                                           quiet_hours_start, quiet_hours_end)
@@ -169,6 +173,16 @@ returns setof uuid language sql stable security invoker set search_path = '' row
     select m.account_id from public.account_members as m where m.user_id = (select auth.uid());
 $$"""
 AUTOMATIONS_POLICY = '"Users can view automations in their account"'
+# The executions policy of 0011_automations_scale_paths (issue 19, first round): it filtered
+# the automations sub-select by the caller's accounts itself, and the automations policy did
+# the same again, so a statement looked the accounts up twice.
+TWO_LOOKUPS_EXEC_POLICY = ("automation_id = any(array(select a.id from public.automations as a "
+                           "where a.user_id = any(array(select public.accessible_account_ids()))))")
+WATCHLIST_POLICY = '"Users can view own strategy watchlists"'
+# The watchlist SELECT policy before 0016_strategy_watchlists_owner: the array of the caller's
+# strategy ids (PostgreSQL 15 runs one btree search per id under `workflow_id = $1`).
+STRATEGY_IDS_WATCHLIST_POLICY = ("workflow_id = any(array(select ws.id from public.workflow_sessions as ws "
+                                 "where ws.user_id = (select auth.uid())))")
 
 
 def _policy(url: str, policy: str, table: str) -> str:
@@ -221,8 +235,31 @@ def bench_reads(c: Cluster, url: str, n: int = 100, loops: int = 500) -> Section
     watchlist = f"select * from public.strategy_watchlists where workflow_id = '{workflow}' order by added_at desc limit 100"
     section.rows += _read_pair(url, "a workflow's watchlist (100 rows), owner of 100 strategies", watchlist, USER,
                                watchlist, None, n, loops)
-    # Previous forms, in this database only, then the installed ones back.
+    # The second-round forms issue 19 replaced (two account lookups; the strategy-id array),
+    # measured against the same explicit filters in this run, in this database only.
     current_exec = _policy(url, EXEC_POLICY, "public.automation_executions")
+    current_watchlist = _policy(url, WATCHLIST_POLICY, "public.strategy_watchlists")
+    with connect(url) as conn:
+        conn.execute(f"alter policy {EXEC_POLICY} on public.automation_executions using ({TWO_LOOKUPS_EXEC_POLICY})")
+        conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists "
+                     f"using ({STRATEGY_IDS_WATCHLIST_POLICY})")
+    try:
+        for user in (USER, MEMBER):
+            accounts = [uid(user)] + ([uid(user % ACCOUNTS + 1)] if user % 2 == 0 else [])
+            in_list = ", ".join(f"'{a}'" for a in accounts)
+            pair = _read_pair(
+                url, f"latest 50 executions, user with {len(accounts)} account(s)", latest, user,
+                "select * from public.automation_executions where automation_id in (select id from "
+                f"public.automations where user_id in ({in_list})) order by started_at desc limit 50", None, n, loops)
+            section.rows.append([*pair[0][:1], "previous form: accounts looked up twice (RLS)", *pair[0][2:]])
+        pair = _read_pair(url, "a workflow's watchlist (100 rows), owner of 100 strategies", watchlist, USER,
+                          watchlist, None, n, loops)
+        section.rows.append([*pair[0][:1], "previous form: array of the caller's strategy ids (RLS)", *pair[0][2:]])
+    finally:
+        with connect(url) as conn:
+            conn.execute(f"alter policy {EXEC_POLICY} on public.automation_executions using ({current_exec})")
+            conn.execute(f"alter policy {WATCHLIST_POLICY} on public.strategy_watchlists using ({current_watchlist})")
+    # The forms before issue 19, in this database only, then the installed ones back.
     current_automations = _policy(url, AUTOMATIONS_POLICY, "public.automations")
     with connect(url) as conn:
         conn.execute(PREVIOUS_ACCESSIBLE)
@@ -248,41 +285,110 @@ def bench_reads(c: Cluster, url: str, n: int = 100, loops: int = 500) -> Section
 
 # ------------------------------------------------------------------ should_send_notification
 
-def bench_notification(c: Cluster, url: str, calls: int = 100_000) -> Section:
+NOTIFICATION_TYPES = ("'strategy_started', 'strategy_paused', 'strategy_stopped', 'strategy_error', "
+                      "'watchlist_updated', 'execution_completed', 'execution_failed'")
+# The module's rules in PL/pgSQL with the quiet-hours test written out (no call of the pinned
+# SQL function is_within_quiet_hours) and only the four columns it needs read.
+NOTIFICATION_PLPGSQL = f"""declare v_enabled boolean; v_quiet boolean; v_start time; v_end time; v_t time;
+begin
+    if p_notification_type is null or p_notification_type not in ({NOTIFICATION_TYPES}) then
+        raise exception 'unknown notification type: %', p_notification_type using errcode = 'invalid_parameter_value';
+    end if;
+    select ns.enabled, ns.quiet_hours_enabled, ns.quiet_hours_start, ns.quiet_hours_end
+      into v_enabled, v_quiet, v_start, v_end
+      from public.notification_settings as ns
+     where ns.user_id = p_user_id and ns.notification_type = p_notification_type;
+    if not found then return true; end if;
+    if not v_enabled then return false; end if;
+    if v_quiet and v_start is not null and v_end is not null and v_start <> v_end then
+        v_t := (p_at at time zone 'UTC')::time;
+        if v_start < v_end then return not (v_t >= v_start and v_t < v_end); end if;
+        return not (v_t >= v_start or v_t < v_end);
+    end if;
+    return true;
+end"""
+# The same rules as one SQL expression. Not inlinable (the lookup is a sub-select), so it runs
+# through the SQL-function executor; the unknown-type error comes from a PL/pgSQL helper.
+NOTIFICATION_SQL = f"""select case
+    when p_notification_type is null or p_notification_type not in ({NOTIFICATION_TYPES})
+        then public.bench_raise_unknown_type(p_notification_type)
+    else coalesce((
+        select ns.enabled and not (ns.quiet_hours_enabled and ns.quiet_hours_start is not null
+            and ns.quiet_hours_end is not null and ns.quiet_hours_start <> ns.quiet_hours_end
+            and case when ns.quiet_hours_start < ns.quiet_hours_end
+                     then (p_at at time zone 'UTC')::time >= ns.quiet_hours_start
+                          and (p_at at time zone 'UTC')::time < ns.quiet_hours_end
+                     else (p_at at time zone 'UTC')::time >= ns.quiet_hours_start
+                          or (p_at at time zone 'UTC')::time < ns.quiet_hours_end end)
+        from public.notification_settings as ns
+        where ns.user_id = p_user_id and ns.notification_type = p_notification_type), true)
+    end"""
+NOTIFICATION_FORMS = {
+    "bench_floor_call": ("language plpgsql stable as $$ begin return true; end $$",
+                         "a PL/pgSQL call that returns true"),
+    "bench_floor_pinned": ("language plpgsql stable set search_path = '' as $$ begin return true; end $$",
+                           "the same with the pinned search_path"),
+    "bench_floor_lookup": ("language plpgsql stable set search_path = '' as $$ declare v boolean; begin "
+                           "select ns.enabled into v from public.notification_settings as ns "
+                           "where ns.user_id = p_user_id and ns.notification_type = p_notification_type; "
+                           "return coalesce(v, true); end $$",
+                           "pinned, plus the one index lookup the function needs"),
+    "bench_plpgsql_inline_pinned": (f"language plpgsql stable set search_path = '' as $f${NOTIFICATION_PLPGSQL}$f$",
+                                    "same answers: PL/pgSQL, quiet hours tested inline, 4 columns read, pinned"),
+    "bench_plpgsql_inline_unpinned": (f"language plpgsql stable as $f${NOTIFICATION_PLPGSQL}$f$",
+                                      "the same without the pinned search_path (splinter 0011 WARN)"),
+    "bench_sql_pinned": (f"language sql stable set search_path = '' as $f${NOTIFICATION_SQL}$f$",
+                         "same answers: one SQL expression, pinned (never inlined: a SET clause)"),
+    "bench_sql_unpinned": (f"language sql stable as $f${NOTIFICATION_SQL}$f$",
+                           "the same without the pin (still not inlined: its lookup is a sub-select)"),
+}
+NOTIFICATION_TIMES = ("'2026-01-01 23:00+00'", "'2026-01-01 12:00+00'", "'2026-01-01 07:00+00'",
+                      "'2026-01-01 22:00+00'", "'2026-01-01 06:59:59+00'")
+
+
+def bench_notification(c: Cluster, url: str, calls: int = 100_000, reps: int = 7) -> Section:
     section = Section(
-        "should_send_notification per call, and what a call costs in PL/pgSQL",
-        ["function", "calls", "µs/call (median of 5)", "what it does"],
+        "should_send_notification per call, and what a call costs in PL/pgSQL and SQL",
+        ["function", "calls", f"µs/call (median of {reps})", "what it does"],
         note=(f"{calls:,} calls in one statement over users 1-10,000 (half with a settings row for the type, of "
-              "those a third disabled and half with quiet hours 22:00-07:00), as service_role. The floor rows are "
-              "functions created in this database only, to show what the module's function is made of."),
+              "those a third disabled and half with quiet hours 22:00-07:00), as service_role; the forms "
+              "interleaved, each minus the same statement without the call. The other rows are functions "
+              "created in this database only: the floors show what the module's function is made of; the "
+              "'same answers' forms were checked to answer as the module's function for 10,000 users at 5 "
+              "times of day (window edges included) before they were timed."),
     )
-    floors = {
-        "bench_floor_call": ("language plpgsql stable as $$ begin return true; end $$",
-                             "a PL/pgSQL call that returns true"),
-        "bench_floor_pinned": ("language plpgsql stable set search_path = '' as $$ begin return true; end $$",
-                               "the same with the pinned search_path"),
-        "bench_floor_lookup": ("language plpgsql stable set search_path = '' as $$ declare v boolean; begin "
-                               "select ns.enabled into v from public.notification_settings as ns "
-                               "where ns.user_id = p_user and ns.notification_type = p_type; "
-                               "return coalesce(v, true); end $$",
-                               "pinned, plus the one index lookup the function needs"),
-    }
+    user = uid_sql(f"g % {ACCOUNTS} + 1")
     with connect(url) as conn:
-        for name, (body, _what) in floors.items():
-            conn.execute(f"create or replace function public.{name}(p_user uuid, p_type text) returns boolean {body}")
+        conn.execute("create or replace function public.bench_raise_unknown_type(p text) returns boolean "
+                     "language plpgsql set search_path = '' as $$ begin raise exception "
+                     "'unknown notification type: %', p using errcode = 'invalid_parameter_value'; end $$")
+        for name, (body, _what) in NOTIFICATION_FORMS.items():
+            conn.execute(f"create or replace function public.{name}(p_user_id uuid, p_notification_type text, "
+                         f"p_at timestamptz default now()) returns boolean {body}")
         conn.execute("set role service_role")
-        for name, what in [("should_send_notification", "the module's function")] + \
-                          [(k, v[1]) for k, v in floors.items()]:
-            statement = (f"select count(*) from generate_series(1, {calls}) g "
-                         f"where public.{name}({uid_sql(f'g % {ACCOUNTS} + 1')}, 'strategy_started')")
-            base = (f"select count(*) from generate_series(1, {calls}) g "
-                    f"where {uid_sql(f'g % {ACCOUNTS} + 1')} is not null")
-            samples = []
-            for _ in range(5):
+        for name, (_body, what) in NOTIFICATION_FORMS.items():
+            if what.startswith("same answers") or what.startswith("the same without"):
+                differ = conn.execute(
+                    f"select count(*) from generate_series(1, {ACCOUNTS}) g, "
+                    f"(values {', '.join(f'(timestamptz {t})' for t in NOTIFICATION_TIMES)}) as t(at) "
+                    f"where public.{name}({user}, 'strategy_started', t.at) is distinct from "
+                    f"public.should_send_notification({user}, 'strategy_started', t.at)").fetchone()[0]  # type: ignore[index]
+                if differ:
+                    raise RuntimeError(f"{name} answers differently from should_send_notification for {differ} inputs")
+        names = ["should_send_notification", *NOTIFICATION_FORMS]
+        samples: dict[str, list[float]] = {name: [] for name in names}
+        base = f"select count(*) from generate_series(1, {calls}) g where {user} is not null"
+        for _ in range(reps):
+            for name in names:
+                statement = (f"select count(*) from generate_series(1, {calls}) g "
+                             f"where public.{name}({user}, 'strategy_started')")
                 t_call = _exec_ms(conn, statement, 1)[0]
                 t_base = _exec_ms(conn, base, 1)[0]
-                samples.append((t_call - t_base) * 1000 / calls)
-            section.rows.append([name, f"{calls:,}", statistics.median(samples), what])
+                samples[name].append((t_call - t_base) * 1000 / calls)
+        whats = {"should_send_notification": "the module's function",
+                 **{k: v[1] for k, v in NOTIFICATION_FORMS.items()}}
+        for name in names:
+            section.rows.append([name, f"{calls:,}", statistics.median(samples[name]), whats[name]])
     return section
 
 
@@ -416,16 +522,43 @@ def bench_cleanup(c: Cluster, url: str, runs: int = 3) -> Section:
     return section
 
 
-def run(c: Cluster, _arg: Any = None) -> list[Section]:
+BENCHES: dict[str, Callable[[Cluster, str], Section]] = {
+    "reads": bench_reads, "notification": bench_notification, "leads": bench_leads, "cleanup": bench_cleanup,
+}
+
+
+def run(c: Cluster, only: list[str] | None = None) -> list[Section]:
+    """The parts named in ``only`` (all by default), on one seeded database."""
     started = time.perf_counter()
     url = seed(c)
     print(f"  seed: {time.perf_counter() - started:.0f}s", flush=True)
-    benches: list[Callable[[Cluster, str], Section]] = [bench_reads, bench_notification, bench_leads, bench_cleanup]
+    benches = [BENCHES[name] for name in (only or list(BENCHES))]
     try:
         return run_timed(c, benches, url)
     finally:
         c.drop("bench_scale")
 
 
+def _parts(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in BENCHES]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"unknown part {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {', '.join(BENCHES)}")
+    return parts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Issue 19's slow paths at its scale (1M executions, 2M watchlist rows), each against its "
+                    "baseline in the same run, on a throwaway cluster of its own (~10 min for every part).")
+    parser.add_argument("--only", type=_parts, default=None, metavar="PARTS",
+                        help=f"comma-separated parts to run: {','.join(BENCHES)} (default: all)")
+    args = parser.parse_args(argv)
+    with cluster() as c:
+        for section in run(c, args.only):
+            print(section.markdown())
+
+
 if __name__ == "__main__":
-    standalone(run)
+    main()

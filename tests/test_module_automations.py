@@ -657,6 +657,19 @@ def test_latest_executions_under_rls_read_only_the_callers_executions(migrated_u
     assert _as(migrated_url, "authenticated", STRANGER, latest) == []
 
 
+def test_latest_executions_under_rls_look_the_callers_accounts_up_once(migrated_url: str) -> None:
+    """The executions policy takes the account rule from the automations SELECT policy applied
+    to its sub-select, so a statement calls accessible_account_ids() once (issue 19: the form
+    that also filtered by accounts in the executions policy called it twice)."""
+    _sql(migrated_url, ACCOUNTS)
+    _automation(migrated_url, "mine", trigger_type="manual")
+    plan = "\n".join(r[0] for r in _as(migrated_url, "authenticated", MEMBER,
+                                        "explain (verbose, costs off) select id from public.automation_executions "
+                                        "order by started_at desc limit 50"))
+    assert plan.count("accessible_account_ids()") == 1, plan
+    assert "InitPlan" in plan, plan
+
+
 # ------------------------------------------------------------------ verify, rollback
 
 

@@ -360,3 +360,46 @@ def test_watchlist_entry_may_come_without_a_market_snapshot(migrated_url: str) -
                          f" values ('{STRATEGY}', 'm1', null) returning metadata") is None
         assert one(conn, "insert into public.strategy_watchlists (workflow_id, market_id)"
                          f" values ('{STRATEGY}', 'm2') returning metadata") == {}
+
+
+# ------------------------------------------------------------- watchlist owner (issue 19)
+
+
+def _watchlist_reads(conn: psycopg.Connection[Any], who: str) -> list[tuple[Any, ...]]:
+    """The market ids ``who`` sees through the SELECT policy, as the API would read them."""
+    with conn.transaction():
+        conn.execute("set local role authenticated")
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (f'{{"sub": "{who}"}}',))
+        return conn.execute("select market_id from public.strategy_watchlists order by market_id").fetchall()
+
+
+def test_owner_column_is_backfilled_on_rows_that_existed_before_it(empty_url: str) -> None:
+    """0016 on a table that already holds rows: every row gets its strategy's owner (the batch
+    backfill), the owner keeps seeing exactly their rows through the new policy form, the
+    column is NOT NULL by a validated CHECK, and the rollback puts the previous policy form
+    back, which shows the owner the same rows."""
+    dbkit_ok("apply", "--module", MODULE, "--to", "0015_strategy_notifications_enhancements_online", url=empty_url)
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        seed_owner(conn)
+        conn.execute(f"insert into public.workflow_sessions (id, user_id) values ('{OTHER_STRATEGY}', '{STRANGER}')")
+        conn.execute("insert into public.strategy_watchlists (workflow_id, market_id) "
+                     f"select case when g % 3 = 0 then '{OTHER_STRATEGY}'::uuid else '{STRATEGY}'::uuid end, "
+                     "'m' || lpad(g::text, 5, '0') from generate_series(1, 12000) g")
+        before = conn.execute("select market_id from public.strategy_watchlists "
+                              f"where workflow_id = '{STRATEGY}' order by market_id").fetchall()
+        assert len(before) == 8000
+    dbkit_ok("apply", "--module", MODULE, url=empty_url)
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        owners = conn.execute("select workflow_id::text, user_id::text, count(*) from public.strategy_watchlists "
+                              "group by 1, 2 order by 1").fetchall()
+        assert owners == [(STRATEGY, OWNER, 8000), (OTHER_STRATEGY, STRANGER, 4000)]
+        assert one(conn, "select convalidated from pg_constraint where conname = 'strategy_watchlists_user_id_not_null'")
+        assert one(conn, "select convalidated from pg_constraint "
+                         "where conname = 'strategy_watchlists_workflow_owner_fkey'")
+        assert _watchlist_reads(conn, OWNER) == before
+        assert len(_watchlist_reads(conn, STRANGER)) == 4000
+    dbkit_ok("rollback", "--module", MODULE, "--steps", "1", url=empty_url)
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        assert one(conn, "select count(*) from information_schema.columns where table_name = 'strategy_watchlists' "
+                         "and column_name = 'user_id'") == 0
+        assert _watchlist_reads(conn, OWNER) == before

@@ -213,8 +213,14 @@ def calls_auth_uid(text: str) -> bool:
     return "auth.uid()" in text or "request.jwt.claim" in text
 
 
-def policy_plan_problems(plan: dict[str, Any]) -> list[str]:
-    """What is wrong with a plan under RLS: auth.uid() per row, or workflow_sessions read without an index."""
+# The watchlist policies filter on the row's owner column (0016_strategy_watchlists_owner);
+# the others on the array of the caller's strategy ids, read from workflow_sessions.
+OWNER_COLUMN_QUERIES = {"watchlists, all visible", "watchlist lookup"}
+
+
+def policy_plan_problems(plan: dict[str, Any], owner_column: bool = False) -> list[str]:
+    """What is wrong with a plan under RLS: auth.uid() per row; workflow_sessions read without
+    an index, or (owner_column) the owner column not an index condition."""
     problems = []
     nodes = list(plan_nodes(plan))
     init_uid = [n for n in nodes if n.get("Parent Relationship") == "InitPlan"
@@ -225,6 +231,12 @@ def policy_plan_problems(plan: dict[str, Any]) -> list[str]:
         for key in ("Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Join Filter", "One-Time Filter"):
             if calls_auth_uid(str(n.get(key, ""))):
                 problems.append(f"auth.uid() evaluated per row in {n['Node Type']} {key}: {n[key]}")
+    if owner_column:
+        owner_probes = [n for n in nodes if n.get("Index Name") == "idx_strategy_watchlists_user_workflow"
+                        and "strategy_watchlists.user_id = $" in n.get("Index Cond", "")]
+        if not owner_probes:
+            problems.append("the owner column is not an index condition on idx_strategy_watchlists_user_workflow")
+        return problems
     ws_scans = [n for n in nodes if n.get("Relation Name") == "workflow_sessions"]
     if not ws_scans:
         problems.append("the ownership check does not read workflow_sessions")
@@ -259,7 +271,24 @@ def test_policy_evaluates_auth_uid_once_and_checks_ownership_by_index(plan_url: 
     with psycopg.connect(plan_url) as conn:
         plan = explain_as_user(conn.cursor(), PLAN_QUERIES[name])
         conn.rollback()
-    assert policy_plan_problems(plan) == [], json.dumps(plan, indent=1)
+    assert policy_plan_problems(plan, owner_column=name in OWNER_COLUMN_QUERIES) == [], json.dumps(plan, indent=1)
+
+
+def test_watchlist_lookup_reads_one_index_range_in_order_without_the_strategy_list(plan_url: str) -> None:
+    """A workflow's watchlist under RLS (issue 19): owner and workflow are both equalities on
+    idx_strategy_watchlists_user_workflow, read newest first (no sort), and workflow_sessions
+    is not read at all (the array of the caller's strategy ids cost one btree search per id)."""
+    with psycopg.connect(plan_url) as conn:
+        plan = explain_as_user(conn.cursor(), PLAN_QUERIES["watchlist lookup"])
+        conn.rollback()
+    nodes = list(plan_nodes(plan))
+    assert [n for n in nodes if n.get("Relation Name") == "workflow_sessions"] == [], json.dumps(plan, indent=1)
+    assert [n["Node Type"] for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")] == []
+    scans = [n for n in nodes if n.get("Relation Name") == "strategy_watchlists"]
+    assert len(scans) == 1 and scans[0].get("Index Name") == "idx_strategy_watchlists_user_workflow", \
+        json.dumps(plan, indent=1)
+    cond = scans[0]["Index Cond"]
+    assert "user_id = $" in cond and "workflow_id = " in cond, cond
 
 
 def test_plan_check_catches_an_unwrapped_auth_uid(plan_url: str) -> None:
@@ -285,17 +314,27 @@ UNFILTERED = {
 }
 
 
+# The index condition each unfiltered read's policy gives: the owner column for watchlists
+# (0016_strategy_watchlists_owner), the array of the caller's strategy ids for the others.
+UNFILTERED_PROBE = {
+    "strategy_watchlists": "strategy_watchlists.user_id = $",
+    "strategy_execution_logs": "strategy_execution_logs.workflow_id = ANY",
+    "workflow_executions": "workflow_executions.workflow_id = ANY",
+}
+
+
 @pytest.mark.parametrize("table", list(UNFILTERED))
 def test_unfiltered_read_fetches_only_the_users_strategies_rows_by_index(plan_url: str, table: str) -> None:
-    """No WHERE clause: the policy's list of the user's strategy ids (an InitPlan) is an index
-    condition on workflow_id, so the table is never scanned in full."""
+    """No WHERE clause: the policy's owner (the row's user_id, or the list of the user's
+    strategy ids, computed once in an InitPlan) is an index condition, so the table is never
+    scanned in full."""
     with psycopg.connect(plan_url) as conn:
         plan = explain_as_user(conn.cursor(), PLAN_QUERIES[UNFILTERED[table]])
         conn.rollback()
     nodes = list(plan_nodes(plan))
     seq = [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == table]
     assert seq == [], json.dumps(plan, indent=1)
-    probes = [n for n in nodes if f"{table}.workflow_id = ANY" in n.get("Index Cond", "")]
+    probes = [n for n in nodes if UNFILTERED_PROBE[table] in n.get("Index Cond", "")]
     assert probes, json.dumps(plan, indent=1)
 
 
@@ -313,7 +352,7 @@ def test_unfiltered_read_is_estimated_below_the_jit_threshold(plan_url: str, tab
     assert plan["Total Cost"] < row[0], json.dumps(plan, indent=1)
 
 
-@pytest.mark.parametrize("name", list(PLAN_QUERIES))
+@pytest.mark.parametrize("name", [q for q in PLAN_QUERIES if q not in OWNER_COLUMN_QUERIES])
 def test_callers_strategy_ids_come_from_an_index_only_scan(plan_url: str, name: str) -> None:
     """The policies' InitPlan reads the caller's strategy ids from idx_workflow_sessions_user
     (user_id, id) without visiting workflow_sessions' heap (one page per strategy before 0013),

@@ -17,6 +17,12 @@
 -- added_by_execution_id must be a run of the same strategy. The check runs before the
 -- foreign keys, so another user's run id and an id that does not exist are refused alike
 -- (42501), and the error confirms nothing about other tenants.
+-- Since 0016_strategy_watchlists_owner (issue 19) the SELECT and DELETE policies are
+-- public.strategy_watchlists.owner.sql's, which filters on the owner column that migration
+-- adds (this file runs in 0004, before the column exists). Here they are created in their
+-- previous form only where absent: a database gets them at 0004 and 0016 replaces them, and
+-- re-applying this file never puts the previous form back over 0016's. An edit of their text
+-- here changes nothing on a database past 0004: change the owner file.
 -- Included by: migrations/strategy_execution/0004_strategy_watchlists.sql
 
 alter table public.strategy_watchlists enable row level security;
@@ -27,18 +33,25 @@ drop policy if exists strategy_watchlists_select_own on public.strategy_watchlis
 drop policy if exists strategy_watchlists_insert_own on public.strategy_watchlists;
 drop policy if exists strategy_watchlists_delete_own on public.strategy_watchlists;
 
-drop policy if exists "Users can view own strategy watchlists" on public.strategy_watchlists;
-create policy "Users can view own strategy watchlists" on public.strategy_watchlists
-    for select to authenticated
-    using (
-        strategy_watchlists.workflow_id = any(array(
-            select ws.id
-            from public.workflow_sessions as ws
-            where ws.user_id = (select auth.uid())
-        ))
-    );
-comment on policy "Users can view own strategy watchlists" on public.strategy_watchlists is
-    'Users view watchlists of their own strategies.';
+do $$
+begin
+    if not exists (select 1 from pg_catalog.pg_policy as p
+                    where p.polrelid = 'public.strategy_watchlists'::regclass
+                      and p.polname = 'Users can view own strategy watchlists') then
+        create policy "Users can view own strategy watchlists" on public.strategy_watchlists
+            for select to authenticated
+            using (
+                strategy_watchlists.workflow_id = any(array(
+                    select ws.id
+                    from public.workflow_sessions as ws
+                    where ws.user_id = (select auth.uid())
+                ))
+            );
+        comment on policy "Users can view own strategy watchlists" on public.strategy_watchlists is
+            'Users view watchlists of their own strategies.';
+    end if;
+end
+$$;
 
 drop policy if exists "Users can insert into own strategy watchlists" on public.strategy_watchlists;
 create policy "Users can insert into own strategy watchlists" on public.strategy_watchlists
@@ -63,15 +76,22 @@ create policy "Users can insert into own strategy watchlists" on public.strategy
 comment on policy "Users can insert into own strategy watchlists" on public.strategy_watchlists is
     'Users add markets only to their own strategies, citing only runs of the same strategy.';
 
-drop policy if exists "Users can delete from own strategy watchlists" on public.strategy_watchlists;
-create policy "Users can delete from own strategy watchlists" on public.strategy_watchlists
-    for delete to authenticated
-    using (
-        strategy_watchlists.workflow_id = any(array(
-            select ws.id
-            from public.workflow_sessions as ws
-            where ws.user_id = (select auth.uid())
-        ))
-    );
-comment on policy "Users can delete from own strategy watchlists" on public.strategy_watchlists is
-    'Users remove markets only from their own strategies.';
+do $$
+begin
+    if not exists (select 1 from pg_catalog.pg_policy as p
+                    where p.polrelid = 'public.strategy_watchlists'::regclass
+                      and p.polname = 'Users can delete from own strategy watchlists') then
+        create policy "Users can delete from own strategy watchlists" on public.strategy_watchlists
+            for delete to authenticated
+            using (
+                strategy_watchlists.workflow_id = any(array(
+                    select ws.id
+                    from public.workflow_sessions as ws
+                    where ws.user_id = (select auth.uid())
+                ))
+            );
+        comment on policy "Users can delete from own strategy watchlists" on public.strategy_watchlists is
+            'Users remove markets only from their own strategies.';
+    end if;
+end
+$$;
