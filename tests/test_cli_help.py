@@ -98,3 +98,13 @@ def test_help_loads_no_database_driver_parser_or_linter() -> None:
 
 def test_status_loads_the_driver_but_not_the_sql_parser_or_yoyo(migrated_url: str) -> None:
     assert _heavy_packages_loaded("status", url=migrated_url) == {"psycopg"}
+
+
+def test_apply_on_a_fresh_database_loads_neither_yoyo_nor_the_linter(empty_url: str) -> None:
+    # yoyo's tables are created from dbkit's own SQL (sql/yoyo_tables.sql), yoyo is not imported for them.
+    assert _heavy_packages_loaded("apply", "--module", "platform", url=empty_url) == {"psycopg", "pglast"}
+
+
+def test_apply_with_nothing_pending_loads_the_driver_but_not_the_sql_parser(migrated_url: str) -> None:
+    # PostgreSQL's parser checks files before they run; with nothing to run it is not loaded.
+    assert _heavy_packages_loaded("apply", url=migrated_url) == {"psycopg"}

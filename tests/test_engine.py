@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -79,6 +80,42 @@ def test_yoyo_list_agrees_with_dbkit_status(empty_url: str) -> None:
     assert hashes[0] == get_migration_hash("0001_platform_auth_shim")
 
 
+_YOYO_TABLES = ("_yoyo_log", "_yoyo_migration", "_yoyo_version", "yoyo_lock")
+
+
+def _table_layout(conn: psycopg.Connection[Any], schema: str) -> dict[str, object]:
+    columns = conn.execute(
+        "select table_name, ordinal_position, column_name, data_type, character_maximum_length, is_nullable, "
+        "column_default from information_schema.columns where table_schema = %s and table_name = any(%s) "
+        "order by 1, 2", (schema, list(_YOYO_TABLES))).fetchall()
+    keys = conn.execute(
+        "select c.conrelid::regclass::text, c.contype, pg_get_constraintdef(c.oid) from pg_constraint c "
+        "where c.connamespace = to_regnamespace(%s) order by 1, 2, 3", (schema,)).fetchall()
+    versions = conn.execute(f'select version from "{schema}"._yoyo_version order by 1').fetchall()
+    return {"columns": columns, "keys": [(name.split(".")[-1], kind, text) for name, kind, text in keys],
+            "versions": versions}
+
+
+def test_yoyo_tables_dbkit_creates_are_the_ones_yoyo_creates(empty_url: str) -> None:
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        conn.execute("create schema yoyo_made")
+    backend = get_backend(DatabaseTarget.parse(empty_url).yoyo_uri("yoyo_made"))
+    try:
+        backend.ensure_internal_schema_updated()
+    finally:
+        backend.connection.close()
+    assert run_dbkit("apply", "--module", "platform", url=empty_url).exit_code == 0
+    with psycopg.connect(empty_url) as conn:
+        made_by_yoyo = _table_layout(conn, "yoyo_made")
+        made_by_dbkit = _table_layout(conn, "dbkit")
+    assert made_by_yoyo["versions"] == [(2,)]
+    assert {row[0] for row in made_by_yoyo["columns"]} == set(_YOYO_TABLES)  # type: ignore[attr-defined]
+    assert made_by_dbkit["columns"] == made_by_yoyo["columns"]
+    assert made_by_dbkit["versions"] == made_by_yoyo["versions"]
+    dbkit_keys = [key for key in made_by_dbkit["keys"] if key[0] in _YOYO_TABLES]  # type: ignore[attr-defined]
+    assert dbkit_keys == made_by_yoyo["keys"]
+
+
 def test_failing_migration_leaves_nothing_and_names_file_and_line(empty_url: str, tmp_path: Path) -> None:
     files = table_migrations("m", 1)
     files["migrations/m/0002_broken.sql"] = (
@@ -96,6 +133,41 @@ def test_failing_migration_leaves_nothing_and_names_file_and_line(empty_url: str
     assert "SQLSTATE 42P01" in result.stderr
     assert "half_done" not in _tables(empty_url)
     assert _records(empty_url) == [("0001_m_t1", 1)]
+
+
+def test_migration_refused_at_commit_is_rolled_back_unrecorded_and_stops_the_apply(empty_url: str,
+                                                                                  tmp_path: Path) -> None:
+    # A deferred key fails at COMMIT, after the migration's statements and its record ran.
+    files = {path: sql for path, sql in table_migrations("m", 3).items() if "/0002_" not in path}
+    files["migrations/m/0002_deferred.sql"] = (
+        "-- Breaks a deferred key, found only at commit.\n"
+        "create table public.parent (id int primary key);\n"
+        "create table public.child (parent_id int references public.parent deferrable initially deferred);\n"
+        "insert into public.child values (7);\n"
+    )
+    files["migrations/m/0002_deferred.rollback.sql"] = "drop table public.child;\ndrop table public.parent;\n"
+    project = write_project(tmp_path, files)
+
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+
+    assert result.exit_code == 1
+    assert "migrations/m/0002_deferred.sql" in result.stderr and "SQLSTATE 23503" in result.stderr
+    assert _records(empty_url) == [("0001_m_t1", 1)]
+    assert _tables(empty_url) == ["m_t1"]
+
+
+def test_migrations_ending_without_semicolon_or_in_a_comment_apply_and_record(empty_url: str,
+                                                                             tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "migrations/m/0001_no_semicolon.sql": "-- The last statement has no semicolon.\ncreate table public.a (id int)",
+        "migrations/m/0001_no_semicolon.rollback.sql": "drop table public.a",
+        "migrations/m/0002_trailing_comment.sql": "-- Ends in a comment.\ncreate table public.b (id int); -- done",
+        "migrations/m/0002_trailing_comment.rollback.sql": "drop table public.b;\n",
+    })
+    result = run_dbkit("apply", url=empty_url, cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert _records(empty_url) == [("0001_no_semicolon", 1), ("0002_trailing_comment", 1)]
+    assert _tables(empty_url) == ["a", "b"]
 
 
 def test_error_inside_an_included_file_is_reported_at_that_file(empty_url: str, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ precedence is option > environment > config file > default.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -378,13 +379,18 @@ class Settings:
         Tried before resolving symlinks, so a symlinked ``migrations/`` or ``sql/`` gives
         the same names (and the same checksum records) as a real directory.
         """
-        for candidate, root in ((Path(os.path.abspath(path)), Path(os.path.abspath(self.root))),
-                                (path.resolve(), self.root.resolve())):
-            try:
-                return candidate.relative_to(root).as_posix()
-            except ValueError:
-                continue
-        return str(path)
+        absolute = os.path.abspath(path)
+        if absolute.startswith(self._root_prefix):  # the common case, without Path arithmetic (issue 19)
+            return absolute[len(self._root_prefix):].replace(os.sep, "/")
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    @functools.cached_property
+    def _root_prefix(self) -> str:
+        """The root's absolute path (symlinks kept) with a trailing separator, worked out once."""
+        return os.path.join(os.path.abspath(self.root), "")
 
 
 CliValue = tuple[str, str]  # (raw text, the option as typed: "--retries" or a deprecated spelling)

@@ -13,8 +13,10 @@ One loader serves every command: ``load`` returns the project with every problem
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
+import os
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping
@@ -152,7 +154,16 @@ class Project:
 
     def replacement(self, migration_id: str) -> Migration | None:
         """The migration that declares ``-- replaces: migration_id`` (its safer form), if any."""
-        return next((m for m in self.plan if m.replaces == migration_id), None)
+        return self._replacements.get(migration_id)
+
+    @functools.cached_property
+    def _replacements(self) -> dict[str, Migration]:
+        """Replaced id -> its safer form (the first in plan order), looked up once per migration by apply."""
+        found: dict[str, Migration] = {}
+        for m in self.plan:
+            if m.replaces is not None:
+                found.setdefault(m.replaces, m)
+        return found
 
     def dependents(self, ids: set[str]) -> tuple[Migration, ...]:
         """Migrations that depend, directly or not, on any of ``ids`` (excluding them)."""
@@ -249,13 +260,24 @@ class _Loader:
         self.settings = settings
         self.diagnostics: list[Diagnostic] = []
         self.files: dict[Path, SourceFile] = {}
+        self.folders: dict[Path, Path] = {}  # folder -> its resolved path (see resolve)
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, with each folder resolved once: a file that is not itself a symlink
+        resolves to its resolved folder plus its name (one lstat instead of one per component)."""
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            folder = self.folders[path.parent] = path.parent.resolve()
+        return folder / path.name
 
     def report(self, problem: Problem, path: str, line: int | None, message: str, *, config: bool = False) -> None:
         self.diagnostics.append(Diagnostic(problem, path, line, message, config=config))
 
     def read(self, path: Path) -> SourceFile:
         """Read a file once (by resolved path); a file that is not UTF-8 is reported and empty."""
-        key = path.resolve()
+        key = self.resolve(path)
         if key not in self.files:
             source, problem = _decode(self.settings, path)
             if problem is not None:
@@ -306,9 +328,9 @@ class _Loader:
         settings = self.settings
         forwards: dict[str, Path] = {}
         rollbacks: dict[str, Path] = {}
-        for file in sorted(path.iterdir()):
-            if not file.is_file() or not file.name.endswith(".sql"):
-                continue  # README, __init__.py, expectations.toml: not migrations
+        with os.scandir(path) as entries:  # the file type from the directory listing, no stat per file
+            sql_files = sorted(entry.name for entry in entries if entry.name.endswith(".sql") and entry.is_file())
+        for file in (path / name for name in sql_files):  # README, __init__.py, *.toml: not migrations
             match = MIGRATION_NAME.match(file.name)
             if not match:
                 self.read(file)
@@ -406,10 +428,10 @@ class _Loader:
     def _includes(self, forward: SourceFile) -> list[Include]:
         settings = self.settings
         includes: list[Include] = []
-        sql_root = settings.sql_dir.resolve()
+        sql_root = self.resolve(settings.sql_dir)
         for number, raw in _include_lines(forward):
             given = settings.root / raw  # named as written, so a symlinked sql/ keeps its names
-            target = given.resolve()
+            target = self.resolve(given)
             if not target.is_relative_to(sql_root):
                 self.report(Problem.INCLUDE, forward.name, number,
                             f"include {raw!r} is outside {settings.relative(settings.sql_dir)}/")
@@ -472,7 +494,7 @@ class _Loader:
         owners: dict[Path, str] = {}
         for migration in migrations:
             for inc in migration.includes:
-                real = inc.file.path.resolve()
+                real = self.resolve(inc.file.path)
                 if real in owners:
                     self.report(Problem.INCLUDE, migration.forward.name, inc.line,
                                 f"{inc.file.name} is included by both {owners[real]} and {migration.id}; "
@@ -484,7 +506,7 @@ class _Loader:
             if not folder.is_dir():
                 continue
             for file in sorted(folder.glob("*.sql")):
-                if file.resolve() not in owned:
+                if self.resolve(file) not in owned:
                     self.read(file)
                     self.report(Problem.INCLUDE, settings.relative(file), None,
                                 "not included by any migration; add `-- include: "

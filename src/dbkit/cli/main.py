@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -67,12 +66,6 @@ def _run(group: click.Group, args: Sequence[str] | None, prog_name: str | None,
         return EXIT_FAIL
 
 
-# psycopg logs "error ignored in rollback" when the server is gone; the one error line
-# says what happened, so its log records must not reach stderr as a second line.
-logging.getLogger("psycopg").addHandler(logging.NullHandler())
-logging.getLogger("psycopg").propagate = False
-
-
 def _secrets(args: list[str]) -> tuple[str, ...]:
     """Passwords of every database URL this invocation was given (option or environment).
 
@@ -103,6 +96,17 @@ def cli() -> None:
                 2 usage, configuration or connection error (nothing changed).
     Database:   --database-url or DATABASE_URL.
     """
+    _silence_driver_logging()
+
+
+def _silence_driver_logging() -> None:
+    """psycopg logs "error ignored in rollback" when the server is gone; the one error line
+    says what happened, so its log records must not reach stderr as a second line. Run when a
+    command runs (the group's callback), not for `dbkit --help`, which never loads logging."""
+    import logging
+
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
+    logging.getLogger("psycopg").propagate = False
 
 
 def _register() -> None:

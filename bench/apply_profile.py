@@ -1,0 +1,107 @@
+"""Profile: where the milliseconds of `dbkit apply` (and of start-up) go (issue 19).
+
+For the project's own migrations and for N trivial ones (`create table t_i (id int)`, the
+project `bench/peers.py` generates), each on a fresh empty database:
+  * `python -X importtime -m dbkit apply`: the import time of each top-level package;
+  * `python -m cProfile -m dbkit apply`: the functions with the most cumulative time, and
+    the server round trips (psycopg's wait calls);
+  * `python -X importtime -m dbkit --help` / `status`: what start-up imports.
+
+Usage: python bench/apply_profile.py [--trivial 1000] [--top 25]  (starts its own throwaway cluster)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import pstats
+import re
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from common import ROOT, Cluster, Section, compiled_dbkit, standalone
+from peers import export_dbkit, trivial_steps
+
+_IMPORT_LINE = re.compile(r"^import time:\s+(?P<self>\d+) \|\s+\d+ \|\s*(?P<name>\S+)")
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+
+
+def import_times(argv: list[str], cwd: Path) -> list[tuple[str, float]]:
+    """(top-level package, ms) of every package a command imports, slowest first: the self time of
+    all its modules (what importing that package itself costs, whoever imported it)."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "dbkit", *argv], capture_output=True,
+                         text=True, cwd=cwd, env=_env(), check=False)
+    totals: dict[str, float] = defaultdict(float)
+    for line in out.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match:
+            totals[match["name"].split(".")[0]] += int(match["self"]) / 1000
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+def profile(argv: list[str], cwd: Path, top: int) -> str:
+    with tempfile.TemporaryDirectory(prefix="dbkit-prof-") as tmp:
+        out = Path(tmp) / "apply.prof"
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "dbkit", *argv],
+                       capture_output=True, cwd=cwd, env=_env(), check=True)
+        stream = io.StringIO()
+        stats = pstats.Stats(str(out), stream=stream)
+        stats.sort_stats("cumulative").print_stats(top)
+        waits = [(k, v) for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                 if k[2] in ("wait", "wait_conn") and "psycopg" in k[0]]
+        calls = sum(v[1] for _, v in waits if v)
+        seconds = sum(v[3] for _, v in waits if v)
+    text = stream.getvalue()
+    body = text[text.find("   ncalls"):] if "   ncalls" in text else text
+    total = re.search(r"in (?P<s>[\d.]+) seconds", text)
+    head = (f"total {total['s'] if total else '?'} s under the profiler; psycopg waits (server round trips "
+            f"and connects): {calls} calls, {seconds:.2f} s\n")
+    return head + "\n".join(line.rstrip()[:160] for line in body.splitlines())
+
+
+def _imports_text(rows: list[tuple[str, float]], limit: int = 12) -> str:
+    return ", ".join(f"{name} {ms:.0f}" for name, ms in rows[:limit])
+
+
+def run(c: Cluster, trivial: int = 1000, top: int = 25) -> list[Section]:
+    compiled_dbkit()
+    sections: list[Section] = []
+    with tempfile.TemporaryDirectory(prefix="dbkit-profile-") as tmp:
+        trivial_project = export_dbkit(trivial_steps(trivial), Path(tmp))
+        for label, project in (("the project's migrations", ROOT), (f"{trivial:,} trivial migrations", trivial_project)):
+            url = c.create_empty("bench_profile")
+            imports = import_times(["apply", "--database-url", url], project)
+            url = c.create_empty("bench_profile")
+            text = profile(["apply", "--database-url", url], project, top)
+            sections.append(Section(
+                f"Profile of `dbkit apply`, {label}, fresh database",
+                [], note=f"Imports (ms of -X importtime, self time summed per top-level package): {_imports_text(imports)}.",
+                raw=text))
+        url = c.create_empty("bench_profile")
+        subprocess.run([sys.executable, "-m", "dbkit", "apply", "--database-url", url], cwd=ROOT, env=_env(),
+                       check=True, capture_output=True)
+        startup = [f"{' '.join(argv[:1])}: {_imports_text(import_times(argv, ROOT))}"
+                   for argv in (["--help"], ["status", "--database-url", url], ["apply", "--database-url", url])]
+        sections.append(Section("Imports at start-up (ms of -X importtime, self time summed per top-level package)", [],
+                                raw="\n".join(startup)))
+        c.drop("bench_profile")
+    return sections
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="profile dbkit apply")
+    parser.add_argument("--trivial", type=int, default=1000)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    standalone(lambda c: run(c, args.trivial, args.top), template=False)
+
+
+if __name__ == "__main__":
+    main()
