@@ -20,7 +20,7 @@ word removed, which only an empty database allows), and N trivial migrations
 Whole-command wall time from process start to exit; a fresh empty database for every run;
 the tools interleaved in each round (a different order each round); the median of the rounds.
 
-Usage: python bench/peers.py [--trivial 1000] [--runs 3] [--only dbkit,dbmate,...]
+Usage: python bench/peers.py [--trivial 1000] [--small 100] [--runs 3] [--only dbkit,dbmate,...]
        (starts its own throwaway cluster; bench/run.py --only peers runs it too)
 """
 
@@ -288,7 +288,7 @@ def _section(title: str, note: str, samples: dict[str, list[float]], count: int)
     return section
 
 
-def run(c: Cluster, runs: int = 3, trivial: int = 1000, only: tuple[str, ...] = ()) -> list[Section]:
+def run(c: Cluster, runs: int = 3, trivial: int = 1000, only: tuple[str, ...] = (), small: int = 100) -> list[Section]:
     compiled_dbkit()
     missing = ensure_peers()
     if missing:
@@ -296,39 +296,68 @@ def run(c: Cluster, runs: int = 3, trivial: int = 1000, only: tuple[str, ...] = 
     sections: list[Section] = []
     with tempfile.TemporaryDirectory(prefix="dbkit-peers-") as tmp:
         out = Path(tmp)
-        for tag, steps, project in (("modules", project_steps(), ROOT),
-                                     ("trivial", trivial_steps(trivial), None)):
-            folder = out / tag
-            folder.mkdir()
-            dbkit_project = project or export_dbkit(steps, folder)
-            ways = runners(steps, folder, dbkit_project=dbkit_project)
-            if only:
-                ways = {k: v for k, v in ways.items() if k.startswith("psql -1") or k.split()[0] in only}
-            samples = measure(c, ways, runs, tag)
-            lines = sum(s.sql.count("\n") for s in steps)
-            if tag == "modules":
-                title = f"dbkit against its peers: the project's {len(steps)} migrations ({lines:,} lines of SQL)"
-                note = ("Whole-command wall time on a fresh empty database, tools interleaved in a shuffled order "
-                        f"each round, median of {runs}. "
-                        f"{sum(not s.transactional for s in steps)} migrations are `transactional: false` "
-                        "(CREATE INDEX CONCURRENTLY); `psql -1 -f` runs them without CONCURRENTLY. "
-                        f"Versions: {_versions()}.")
-            else:
-                title = f"dbkit against its peers: {len(steps):,} trivial migrations (`create table t_i (id int)`)"
-                note = ("Per-migration overhead: each tool records every migration in its own table, one "
-                        f"transaction each (psql -1 -f: one transaction for all). Median of {runs}.")
-            sections.append(_section(title, note, samples, len(steps)))
+        modules = project_steps()
+        sections.append(_modules_section(modules, _measure_steps(c, out, "modules", modules, ROOT, runs, only), runs))
+        many = _measure_steps(c, out, "trivial", trivial_steps(trivial), None, runs, only)
+        few = _measure_steps(c, out, "trivial_small", trivial_steps(small), None, runs, only) if small else {}
+        sections.append(_trivial_section(many, few, trivial, small, runs))
     return sections
+
+
+def _measure_steps(c: Cluster, out: Path, tag: str, steps: list[Step], project: Path | None, runs: int,
+                   only: tuple[str, ...]) -> dict[str, list[float]]:
+    folder = out / tag
+    folder.mkdir()
+    ways = runners(steps, folder, dbkit_project=project or export_dbkit(steps, folder))
+    if only:
+        ways = {k: v for k, v in ways.items() if k.startswith("psql -1") or k.split()[0] in only}
+    return measure(c, ways, runs, tag)
+
+
+def _modules_section(steps: list[Step], samples: dict[str, list[float]], runs: int) -> Section:
+    lines = sum(s.sql.count("\n") for s in steps)
+    return _section(
+        f"dbkit against its peers: the project's {len(steps)} migrations ({lines:,} lines of SQL)",
+        ("Whole-command wall time on a fresh empty database, tools interleaved in a shuffled order "
+         f"each round, median of {runs}. {sum(not s.transactional for s in steps)} migrations are "
+         "`transactional: false` (CREATE INDEX CONCURRENTLY); `psql -1 -f` runs them without CONCURRENTLY. "
+         f"Versions: {_versions()}."),
+        samples, len(steps))
+
+
+def _trivial_section(many: dict[str, list[float]], few: dict[str, list[float]], count: int, small: int,
+                     runs: int) -> Section:
+    """The trivial workload's table; with a second, smaller run, each tool's cost of one more
+    migration: the slope between the two medians, which leaves out the tool's fixed start-up
+    (an interpreter's imports, a Go binary's none) that whole-command time divided by the count
+    keeps in."""
+    section = _section(
+        f"dbkit against its peers: {count:,} trivial migrations (`create table t_i (id int)`)",
+        ("Per-migration overhead: each tool records every migration in its own table, one "
+         f"transaction each (psql -1 -f: one transaction for all). Median of {runs}."
+         + (f" 'ms per added migration' is (median at {count:,} − median at {small:,}) / {count - small:,}, "
+            f"both workloads measured in this run, interleaved the same way: each tool's cost of one more "
+            "migration, its fixed start-up left out." if few else "")),
+        many, count)
+    if few:
+        section.headers.append("ms per added migration")
+        for row in section.rows:
+            slope = (statistics.median(many[row[0]]) - statistics.median(few[row[0]])) / (count - small) * 1000
+            row.append(slope)
+    return section
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="dbkit against its peers")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trivial", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=100,
+                        help="a second trivial workload of this many migrations, for each tool's cost per added "
+                             "migration (0: skip)")
     parser.add_argument("--only", default="", help="comma-separated first words of tools (dbkit,dbmate,yoyo,psql,sqitch)")
     args = parser.parse_args()
     only = tuple(x for x in args.only.split(",") if x)
-    standalone(lambda c: run(c, args.runs, args.trivial, only), template=False)
+    standalone(lambda c: run(c, args.runs, args.trivial, only, args.small), template=False)
 
 
 if __name__ == "__main__":

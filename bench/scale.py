@@ -333,6 +333,11 @@ NOTIFICATION_FORMS = {
                            "where ns.user_id = p_user_id and ns.notification_type = p_notification_type; "
                            "return coalesce(v, true); end $$",
                            "pinned, plus the one index lookup the function needs"),
+    "bench_floor_lookup_unpinned": ("language plpgsql stable as $$ declare v boolean; begin "
+                                    "select ns.enabled into v from public.notification_settings as ns "
+                                    "where ns.user_id = p_user_id and ns.notification_type = p_notification_type; "
+                                    "return coalesce(v, true); end $$",
+                                    "the same lookup unpinned: the least any PL/pgSQL form that reads the row costs"),
     "bench_plpgsql_inline_pinned": (f"language plpgsql stable set search_path = '' as $f${NOTIFICATION_PLPGSQL}$f$",
                                     "same answers: PL/pgSQL, quiet hours tested inline, 4 columns read, pinned"),
     "bench_plpgsql_inline_unpinned": (f"language plpgsql stable as $f${NOTIFICATION_PLPGSQL}$f$",
