@@ -2,6 +2,11 @@
 
 Peers, installed by this benchmark's own setup when missing (`ensure_peers`):
   * psql -1 -f      one file, one transaction (the floor: no runner does less)
+  * python+psycopg  `python -c` with psycopg 3 and nothing else, two ways: the psql -1 file in
+                    one execute (the least a Python runner on psycopg can do), and one query
+                    per migration with CONCURRENTLY kept (`begin; <sql>; commit;`, a
+                    non-transactional migration statement by statement): dbkit's own work
+                    without its checks and bookkeeping, the floor of dbkit's stack
   * psql -f         one file, one transaction per migration (what dbkit's transactions are)
   * psql per file   one psql process per migration, `-1` each
   * dbmate          npm package `dbmate` (installed under bench/.peers/)
@@ -157,6 +162,19 @@ def _statements(sql: str) -> list[str]:
     return [st for st in sqlparse.split(sql) if sqlparse.format(st, strip_comments=True).strip()]
 
 
+def export_units(steps: list[Step], out: Path) -> Path:
+    """One file per query a runner sends, in order: a transactional migration wrapped in
+    begin/commit, each statement of a non-transactional one alone (CONCURRENTLY kept)."""
+    folder = out / "units"
+    folder.mkdir()
+    n = 0
+    for s in steps:
+        for body in [f"begin;\n{s.sql};\ncommit;\n"] if s.transactional else _statements(s.sql):
+            n += 1
+            (folder / f"{n:06d}.sql").write_text(body, encoding="utf-8")
+    return folder
+
+
 def export_dbmate(steps: list[Step], out: Path) -> Path:
     """dbmate sends a migration file as one query string, which PostgreSQL runs as one implicit
     transaction, so a `transaction:false` migration becomes one dbmate migration per statement."""
@@ -213,6 +231,7 @@ def export_dbkit(steps: list[Step], out: Path) -> Path:
 # ------------------------------------------------------------------ runners
 
 Runner = Callable[[str], None]
+FLOOR = "python+psycopg, a query per migration, CONCURRENTLY kept (dbkit's floor)"
 
 
 def _psql_url(url: str) -> list[str]:
@@ -241,6 +260,24 @@ def runners(steps: list[Step], out: Path, *, dbkit_project: Path) -> dict[str, R
             one = ["-1"] if path.name.endswith(".tx.sql") else []
             _check(_psql_url(url) + one + ["-f", str(path)], env=quiet)
 
+    units = export_units(steps, out)
+
+    # No parameters, so psycopg sends each text as one simple query (all its statements, one
+    # round trip). In one execute: inside the transaction the connection opens, committed on
+    # leaving the block. Per migration: autocommit, each unit's own begin/commit.
+    def python_psycopg_once(url: str) -> None:
+        script = ("import sys, psycopg\n"
+                  "with psycopg.connect(sys.argv[1]) as conn:\n"
+                  "    conn.execute(open(sys.argv[2], encoding='utf-8').read())\n")
+        _check([sys.executable, "-c", script, url, str(single)], env=quiet)
+
+    def python_psycopg_units(url: str) -> None:
+        script = ("import sys, os, psycopg\n"
+                  "with psycopg.connect(sys.argv[1], autocommit=True) as conn:\n"
+                  "    for name in sorted(os.listdir(sys.argv[2])):\n"
+                  "        conn.execute(open(os.path.join(sys.argv[2], name), encoding='utf-8').read())\n")
+        _check([sys.executable, "-c", script, url, str(units)], env=quiet)
+
     def sqitch(url: str) -> None:
         target = "db:" + url.replace("postgresql://", "pg://")
         _check(["sqitch", "--quiet", "deploy", "--target", target], cwd=sqitch_dir, env=quiet)
@@ -252,6 +289,8 @@ def runners(steps: list[Step], out: Path, *, dbkit_project: Path) -> dict[str, R
     return {
         "psql -1 -f (one file, one transaction)": lambda url: _check(_psql_url(url) + ["-1", "-f", str(single)], env=quiet),
         "psql -f (one file, a transaction per migration)": lambda url: _check(_psql_url(url) + ["-f", str(whole)], env=quiet),
+        "python+psycopg, the psql -1 file in one execute": python_psycopg_once,
+        FLOOR: python_psycopg_units,
         "dbkit apply": lambda url: _check([dbkit_bin, "apply", "--database-url", url], cwd=dbkit_project),
         "dbmate up": lambda url: _check([str(DBMATE), "--url", url + "?sslmode=disable", "--migrations-dir",
                                          str(dbmate_dir), "--no-dump-schema", "up"], env=quiet),
@@ -279,12 +318,15 @@ def measure(c: Cluster, ways: dict[str, Runner], runs: int, tag: str) -> dict[st
 
 def _section(title: str, note: str, samples: dict[str, list[float]], count: int) -> Section:
     base = statistics.median(samples[next(iter(samples))])
-    section = Section(title, ["tool", "runs", "median s", "min s", "max s", "vs psql -1 -f", "per migration ms"],
-                      note=note)
+    # The floor of a runner in Python on psycopg, where it was measured: how far each tool is
+    # from what dbkit's own stack cannot go below.
+    floor = statistics.median(samples[FLOOR]) if FLOOR in samples else None
+    section = Section(title, ["tool", "runs", "median s", "min s", "max s", "vs psql -1 -f"]
+                      + (["vs python+psycopg per migration"] if floor else []) + ["per migration ms"], note=note)
     for name, values in sorted(samples.items(), key=lambda kv: statistics.median(kv[1])):
         med = statistics.median(values)
-        section.rows.append([name, len(values), med, min(values), max(values), f"{med / base:.2f}x",
-                             med / count * 1000])
+        section.rows.append([name, len(values), med, min(values), max(values), f"{med / base:.2f}x"]
+                            + ([f"{med / floor:.2f}x"] if floor else []) + [med / count * 1000])
     return section
 
 
@@ -310,7 +352,7 @@ def _measure_steps(c: Cluster, out: Path, tag: str, steps: list[Step], project: 
     folder.mkdir()
     ways = runners(steps, folder, dbkit_project=project or export_dbkit(steps, folder))
     if only:
-        ways = {k: v for k, v in ways.items() if k.startswith("psql -1") or k.split()[0] in only}
+        ways = {k: v for k, v in ways.items() if k.startswith(("psql -1", "python+psycopg")) or k.split()[0] in only}
     return measure(c, ways, runs, tag)
 
 
