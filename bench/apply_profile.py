@@ -5,7 +5,11 @@ project `bench/peers.py` generates), each on a fresh empty database:
   * `python -X importtime -m dbkit apply`: the import time of each top-level package;
   * `python -m cProfile -m dbkit apply`: the functions with the most cumulative time, and
     the server round trips (psycopg's wait calls);
-  * `python -X importtime -m dbkit --help` / `status`: what start-up imports.
+  * `python -X importtime -m dbkit --help` / `status`: what start-up imports;
+  * in process, after every import: `engine.apply` of the project against the same queries
+    sent bare over one psycopg connection (`bench/peers.py`'s floor: a query per migration,
+    CONCURRENTLY kept, no checks, no bookkeeping), interleaved, with the time each spends
+    waiting on the server: what dbkit's engine adds to the work itself.
 
 Usage: python bench/apply_profile.py [--trivial 1000] [--top 25]  (starts its own throwaway cluster)
 """
@@ -13,18 +17,24 @@ Usage: python bench/apply_profile.py [--trivial 1000] [--top 25]  (starts its ow
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import os
 import pstats
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 
+import psycopg
 from common import ROOT, Cluster, Section, compiled_dbkit, standalone
-from peers import export_dbkit, trivial_steps
+from peers import export_dbkit, export_units, project_steps, trivial_steps
+
+from dbkit import config, engine
 
 _IMPORT_LINE = re.compile(r"^import time:\s+(?P<self>\d+) \|\s+\d+ \|\s*(?P<name>\S+)")
 
@@ -66,6 +76,50 @@ def profile(argv: list[str], cwd: Path, top: int) -> str:
     return head + "\n".join(line.rstrip()[:160] for line in body.splitlines())
 
 
+def _waits(prof: cProfile.Profile) -> float:
+    """Seconds inside psycopg's wait calls (the server's work and the round trips)."""
+    stats = pstats.Stats(prof)
+    return sum(v[3] for k, v in stats.stats.items()  # type: ignore[attr-defined]
+               if k[2] in ("wait", "wait_conn") and "psycopg" in k[0])
+
+
+def in_process(c: Cluster, runs: int = 5) -> Section:
+    """engine.apply of the project against its queries sent bare, on fresh databases, interleaved."""
+    with tempfile.TemporaryDirectory(prefix="dbkit-units-") as tmp:
+        units = [path.read_text(encoding="utf-8") for path in sorted(export_units(project_steps(), Path(tmp)).iterdir())]
+    samples: dict[str, list[tuple[float, float]]] = {"bare": [], "dbkit": []}
+    for i in range(runs):
+        for way in samples:
+            url = c.create_empty(f"bench_inproc_{i}_{way}")
+            prof = cProfile.Profile()
+            started = time.perf_counter()
+            if way == "bare":
+                with psycopg.connect(url, autocommit=True) as conn:
+                    prof.enable()
+                    for unit in units:
+                        conn.execute(unit)
+                    prof.disable()
+            else:
+                prof.enable()
+                engine.apply(config.load_settings(ROOT, database_url=url))
+                prof.disable()
+            samples[way].append((time.perf_counter() - started, _waits(prof)))
+            c.drop(f"bench_inproc_{i}_{way}")
+    section = Section(
+        "In process: engine.apply of the project against the same queries sent bare",
+        ["way", "runs", "median s", "waiting on the server, median s", "the rest (Python), median s"],
+        note=(f"{len(units)} queries bare (a migration's `begin; <sql>; commit;`, each statement of a "
+              "non-transactional one alone, CONCURRENTLY kept); engine.apply loads the project, checks every "
+              "file with PostgreSQL's parser, sets up its bookkeeping and records each migration. Fresh database "
+              f"each run, interleaved, median of {runs}; waits measured under cProfile (its overhead is in the "
+              "median s column too)."))
+    for way, label in (("bare", "the queries sent bare (python + psycopg)"), ("dbkit", "dbkit engine.apply")):
+        total = statistics.median(t for t, _ in samples[way])
+        waits = statistics.median(w for _, w in samples[way])
+        section.rows.append([label, runs, total, waits, total - waits])
+    return section
+
+
 def _imports_text(rows: list[tuple[str, float]], limit: int = 12) -> str:
     return ", ".join(f"{name} {ms:.0f}" for name, ms in rows[:limit])
 
@@ -92,6 +146,7 @@ def run(c: Cluster, trivial: int = 1000, top: int = 25) -> list[Section]:
         sections.append(Section("Imports at start-up (ms of -X importtime, self time summed per top-level package)", [],
                                 raw="\n".join(startup)))
         c.drop("bench_profile")
+    sections.append(in_process(c))
     return sections
 
 
