@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -59,7 +60,27 @@ def dbkit_process(*args: str, url: str | None = None, cwd: Path = REPO_ROOT) -> 
         env["DATABASE_URL"] = url
     env["CI"] = "true"
     return subprocess.Popen([sys.executable, "-m", "dbkit", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_interruptible_like_a_terminal)
+
+
+def communicate_or_kill(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
+    """``proc.communicate(timeout)``; on a timeout, kill the process before re-raising, so a
+    hung child fails only its own test (not a later one, through a ResourceWarning)."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+
+
+def _interruptible_like_a_terminal() -> None:
+    # The Ctrl-C tests stand in for a user at a terminal, where SIGINT has its default
+    # action. A suite started as a background job of a non-interactive shell (`.ci/run &`,
+    # nohup) inherits SIGINT ignored, exec keeps it ignored, and Python then installs no
+    # KeyboardInterrupt handler: the child would not see the test's Ctrl-C at all.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write_project(root: Path, files: Mapping[str, str | bytes], *, config: str = "") -> Path:
