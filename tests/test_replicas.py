@@ -54,12 +54,19 @@ def _resume(standby: Server) -> None:
 
 
 def _lagging(url: str, standby: Server, seconds: float) -> None:
-    """Pause the standby's replay and write WAL until the primary sees its replay lag reach ``seconds``."""
+    """Pause the standby's replay and write WAL until the primary sees its replay lag reach ``seconds``.
+
+    Unknown lag does not count: right after the write the standby may not have reported yet
+    (replay_lag NULL), and its first report after a burst of WAL reads close to 0 (the time
+    since the oldest unreplayed WAL was sent). Only a reported lag of ``seconds`` or more
+    makes the next apply's wait deterministic.
+    """
     _pause(standby)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create table public.written_while_paused (id int)")  # WAL the standby cannot replay
         for _ in range(300):
-            if all(lag.lag_s is None or lag.lag_s >= seconds for lag in replicas.sample(conn)):
+            lags = replicas.sample(conn)
+            if lags and all(lag.lag_s is not None and lag.lag_s >= seconds for lag in lags):
                 return
             time.sleep(0.1)
     raise AssertionError(f"the paused standby's replay lag did not reach {seconds} s within 30 s")
