@@ -9,7 +9,9 @@ project `bench/peers.py` generates), each on a fresh empty database:
   * in process, after every import: `engine.apply` of the project against the same queries
     sent bare over one psycopg connection (`bench/peers.py`'s floor: a query per migration,
     CONCURRENTLY kept, no checks, no bookkeeping), interleaved, with the time each spends
-    waiting on the server: what dbkit's engine adds to the work itself.
+    waiting on the server: what dbkit's engine adds to the work itself;
+  * one `dbkit apply` process of the project with a clock at each phase (no profiler): the
+    imports of click, psycopg, dbkit's modules and pglast, then each engine step.
 
 Usage: python bench/apply_profile.py [--trivial 1000] [--top 25]  (starts its own throwaway cluster)
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import re
@@ -120,6 +123,98 @@ def in_process(c: Cluster, runs: int = 5) -> Section:
     return section
 
 
+# One `dbkit apply` process with a clock at each phase: the libraries' imports in the order the
+# command meets them (pglast, which the first file check imports, taken right after dbkit's own
+# modules), then the engine's steps, timed by wrapping them. No profiler, so the figures are
+# wall time at full speed; the JSON goes to the file named by argv[2].
+_PHASES_SCRIPT = """
+import time
+T0 = time.perf_counter()
+import functools, gc, json, sys
+from dbkit.cli import GC_THRESHOLD, main as entry_point  # (before dbkit.cli.main, the module, shadows it)
+gc.set_threshold(GC_THRESHOLD)  # the entry point's first step, before the imports
+url, out = sys.argv[1], sys.argv[2]
+stamps = []
+import click; stamps.append(("import click", time.perf_counter()))
+import psycopg; stamps.append(("import psycopg", time.perf_counter()))
+import dbkit.cli.main; stamps.append(("import dbkit's modules (dbkit.cli.main)", time.perf_counter()))
+import pglast; stamps.append(("import pglast", time.perf_counter()))
+from dbkit import config, engine
+PHASES = [
+    (config, "load_settings", "settings (dbkit.toml, environment)"),
+    (engine, "load_project", "loading the project (every file, includes, checksums, the plan)"),
+    (engine, "connect", "connecting"),
+    (engine, "_refuse_read_only", "read-only check"),
+    (engine, "_acquire_lock", "advisory lock"),
+    (engine, "_ensure_bookkeeping", "bookkeeping tables (created on a fresh database)"),
+    (engine, "_applied", "reading what is applied"),
+    (engine, "_file_checksums", "reading what is applied"),
+    (engine, "_apply_plan", "checking every pending file with pglast (forward and rollback)"),
+    (engine, "_run_with_retries", "the migrations, each with its record, one query each"),
+]
+spent = {}
+def timed(module, name, label):
+    original = getattr(module, name)
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+    setattr(module, name, wrapper)
+for module, name, label in PHASES:
+    timed(module, name, label)
+sys.argv = ["dbkit", "apply", "--database-url", url]
+try:
+    entry_point()  # the entry point itself: its imports are done, it runs the command and exits
+except SystemExit:
+    pass
+end = time.perf_counter()
+phases, previous = [], T0
+for label, at in stamps:
+    phases.append((label, at - previous))
+    previous = at
+phases += [(label, spent.get(label, 0.0)) for label in dict.fromkeys(label for _, _, label in PHASES)]
+phases.append(("the rest: the command's own imports (dbkit.engine, ...), its options, session close, the summary",
+               end - previous - sum(spent.values())))
+json.dump({"phases": phases, "in_process": end - T0}, open(out, "w"))
+"""
+
+
+def phases(c: Cluster, runs: int = 7) -> Section:
+    """Where one `dbkit apply` process's wall time goes, phase by phase, median of runs."""
+    totals: list[float] = []
+    found: dict[str, list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="dbkit-phases-") as tmp:
+        out = Path(tmp) / "phases.json"
+        for i in range(runs):
+            url = c.create_empty(f"bench_phases_{i}")
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", _PHASES_SCRIPT, url, str(out)], cwd=ROOT, env=_env(), check=True,
+                           capture_output=True)
+            totals.append(time.perf_counter() - started)
+            data = json.loads(out.read_text(encoding="utf-8"))
+            for label, seconds in data["phases"]:
+                found[label].append(seconds)
+            found["Python's own start-up and exit (the process's wall time outside the script)"].append(
+                totals[-1] - data["in_process"])
+            c.drop(f"bench_phases_{i}")
+    section = Section(
+        "Phases of one `dbkit apply` of the project, fresh database",
+        ["phase", "median ms", "min ms", "max ms"],
+        note=(f"Median of {runs} processes; whole process {statistics.median(totals) * 1000:.0f} ms (median). "
+              "A clock at each phase, no profiler: the libraries' imports in the order the command meets them "
+              "(pglast, which the first file check imports, timed on its own right after dbkit's modules), "
+              "then the engine's steps, timed by wrapping them."))
+    order = ["Python's own start-up and exit (the process's wall time outside the script)"] + \
+        [label for label in found if not label.startswith("Python's")]
+    for label in order:
+        values = found[label]
+        section.rows.append([label, statistics.median(values) * 1000, min(values) * 1000, max(values) * 1000])
+    return section
+
+
 def _imports_text(rows: list[tuple[str, float]], limit: int = 12) -> str:
     return ", ".join(f"{name} {ms:.0f}" for name, ms in rows[:limit])
 
@@ -147,6 +242,7 @@ def run(c: Cluster, trivial: int = 1000, top: int = 25) -> list[Section]:
                                 raw="\n".join(startup)))
         c.drop("bench_profile")
     sections.append(in_process(c))
+    sections.append(phases(c))
     return sections
 
 

@@ -6,7 +6,9 @@ Peers, installed by this benchmark's own setup when missing (`ensure_peers`):
                     one execute (the least a Python runner on psycopg can do), and one query
                     per migration with CONCURRENTLY kept (`begin; <sql>; commit;`, a
                     non-transactional migration statement by statement): dbkit's own work
-                    without its checks and bookkeeping, the floor of dbkit's stack
+                    without its checks and bookkeeping, the floor of dbkit's stack; and
+                    the latter with click and pglast imported too: the floor of the
+                    libraries dbkit starts with
   * psql -f         one file, one transaction per migration (what dbkit's transactions are)
   * psql per file   one psql process per migration, `-1` each
   * dbmate          npm package `dbmate` (installed under bench/.peers/)
@@ -232,6 +234,11 @@ def export_dbkit(steps: list[Step], out: Path) -> Path:
 
 Runner = Callable[[str], None]
 FLOOR = "python+psycopg, a query per migration, CONCURRENTLY kept (dbkit's floor)"
+# The same, with the two other libraries `dbkit apply` starts with imported first: click (the
+# command line) and pglast (PostgreSQL's parser, which checks every file before the first one
+# runs). What dbkit adds above this row is its own code: its modules, loading the project,
+# the checks themselves, the lock and the bookkeeping.
+NAMED_FLOOR = "python+psycopg, the same with click and pglast imported (the floor of dbkit's libraries)"
 
 
 def _psql_url(url: str) -> list[str]:
@@ -271,12 +278,12 @@ def runners(steps: list[Step], out: Path, *, dbkit_project: Path) -> dict[str, R
                   "    conn.execute(open(sys.argv[2], encoding='utf-8').read())\n")
         _check([sys.executable, "-c", script, url, str(single)], env=quiet)
 
-    def python_psycopg_units(url: str) -> None:
-        script = ("import sys, os, psycopg\n"
+    def python_units(libraries: str) -> Runner:
+        script = (f"import sys, os, {libraries}\n"
                   "with psycopg.connect(sys.argv[1], autocommit=True) as conn:\n"
                   "    for name in sorted(os.listdir(sys.argv[2])):\n"
                   "        conn.execute(open(os.path.join(sys.argv[2], name), encoding='utf-8').read())\n")
-        _check([sys.executable, "-c", script, url, str(units)], env=quiet)
+        return lambda url: _check([sys.executable, "-c", script, url, str(units)], env=quiet)
 
     def sqitch(url: str) -> None:
         target = "db:" + url.replace("postgresql://", "pg://")
@@ -290,7 +297,8 @@ def runners(steps: list[Step], out: Path, *, dbkit_project: Path) -> dict[str, R
         "psql -1 -f (one file, one transaction)": lambda url: _check(_psql_url(url) + ["-1", "-f", str(single)], env=quiet),
         "psql -f (one file, a transaction per migration)": lambda url: _check(_psql_url(url) + ["-f", str(whole)], env=quiet),
         "python+psycopg, the psql -1 file in one execute": python_psycopg_once,
-        FLOOR: python_psycopg_units,
+        FLOOR: python_units("psycopg"),
+        NAMED_FLOOR: python_units("psycopg, click, pglast"),
         "dbkit apply": lambda url: _check([dbkit_bin, "apply", "--database-url", url], cwd=dbkit_project),
         "dbmate up": lambda url: _check([str(DBMATE), "--url", url + "?sslmode=disable", "--migrations-dir",
                                          str(dbmate_dir), "--no-dump-schema", "up"], env=quiet),

@@ -4,6 +4,9 @@ Whole-process wall time of each command, the ways interleaved, median of `runs`:
   * `python -c pass`: the interpreter alone (the baseline every figure is compared with);
   * `python -c "import click"` and `python -c "import psycopg"`: the two libraries a
     command cannot do without (click parses every command line; psycopg connects);
+  * `python -c "import pglast"`: PostgreSQL's parser, which `dbkit apply` loads when there
+    is something to check; `python -c "import dbkit.cli.main"`: dbkit's command line with
+    every command registered (click included, no psycopg): what dbkit's own modules add;
   * `dbkit --help`, `dbkit status` and `dbkit apply` on an up-to-date database (no-op).
 Each command imports only what it needs (lazy imports in dbkit.cli; `dbkit status` loads
 neither pglast nor yoyo): tests/test_cli_help.py proves which packages each one loads.
@@ -38,6 +41,8 @@ def run(c: Cluster, runs: int = 21) -> list[Section]:
         "python -c pass": [python, "-c", "pass"],
         "python -c 'import click'": [python, "-c", "import click"],
         "python -c 'import psycopg'": [python, "-c", "import psycopg"],
+        "python -c 'import pglast'": [python, "-c", "import pglast"],
+        "python -c 'import dbkit.cli.main'": [python, "-c", "import dbkit.cli.main"],
         "dbkit --help": [dbkit_bin, "--help"],
         "dbkit status (up to date)": [dbkit_bin, "status", "--database-url", url],
         "dbkit apply (nothing pending)": [dbkit_bin, "apply", "--database-url", url],

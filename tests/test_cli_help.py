@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -68,6 +69,32 @@ def test_no_help_names_this_projects_modules_channel_or_roles() -> None:
 def test_version() -> None:
     result = run_dbkit("--version")
     assert result.exit_code == 0 and "dbkit" in result.stdout
+
+
+# The `dbkit` process's garbage-collector settings (dbkit/cli/__init__.py says why): made by the
+# entry point, for the process it runs in; a caller that runs commands in-process keeps its own.
+_ENTRY_POINT_GC = """
+import gc, sys
+from dbkit.cli import GC_THRESHOLD, main
+sys.argv = ["dbkit", "--version"]
+try:
+    main()
+except SystemExit as exc:
+    print("GC", exc.code, gc.get_threshold()[0] == GC_THRESHOLD, gc.get_freeze_count() > 0)
+"""
+
+
+def test_the_dbkit_process_collects_garbage_less_often_and_freezes_it_before_exit() -> None:
+    out = subprocess.run([sys.executable, "-c", _ENTRY_POINT_GC], capture_output=True, text=True,
+                         cwd=REPO_ROOT, check=True).stdout
+    assert out.splitlines()[-1] == "GC 0 True True", out
+
+
+def test_running_commands_in_process_leaves_the_callers_garbage_collector_alone() -> None:
+    before = (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled())
+    assert run_dbkit("--version").exit_code == 0
+    assert run_dbkit("status", "--database-url", "postgresql://nobody@127.0.0.1:1/none").exit_code == 2
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
 
 
 # What a command loads: run in a fresh interpreter, then name the heavy packages it imported.
