@@ -17,9 +17,16 @@ from dbkit.config import load_settings
 from helpers import REPO_ROOT, run_dbkit
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+def _subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's commands by name, as click finds them (dbkit's are loaded when asked for)."""
+    ctx = click.Context(group)
+    found = {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands(cli)))
 def test_every_command_has_a_docstring_with_an_example_and_helped_options(name: str) -> None:
-    command = cli.commands[name]
+    command = _subcommands(cli)[name]
     assert command.help and "Example" in command.help, f"dbkit {name} has no example in its help"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
@@ -31,7 +38,7 @@ def _commands(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tu
     """The path of every command, the group itself and every subcommand of every group."""
     yield path
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+        for name, sub in sorted(_subcommands(command).items()):
             yield from _commands(sub, (*path, name))
 
 
@@ -64,6 +71,24 @@ def test_no_help_names_this_projects_modules_channel_or_roles() -> None:
         if named := _named(result.stdout, names):
             found[" ".join(("dbkit", *path))] = sorted(named)
     assert found == {}, "help must use neutral placeholders (e.g. billing), not this project's names"
+
+
+def test_every_listed_command_loads_under_its_own_name() -> None:
+    commands = _subcommands(cli)
+    assert len(commands) == len(cli.list_commands(click.Context(cli))) >= 13
+    assert all(command.name == name for name, command in commands.items())
+
+
+def test_a_command_loads_only_its_own_cli_module() -> None:
+    script = ("import sys\nfrom dbkit.cli.main import cli\n"
+              "cli.main(['apply', '--help'], prog_name='dbkit', standalone_mode=False)\n"
+              "print('CLI', ' '.join(sorted(m for m in sys.modules if m.startswith('dbkit.cli.'))))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT,
+                         check=True).stdout
+    loaded = set(next(line for line in out.splitlines() if line.startswith("CLI")).split()[1:])
+    assert "dbkit.cli.migrate" in loaded
+    assert not loaded & {"dbkit.cli.lint", "dbkit.cli.ci", "dbkit.cli.verify", "dbkit.cli.listen",
+                         "dbkit.cli.rehearse", "dbkit.cli.snapshot"}, loaded
 
 
 def test_version() -> None:

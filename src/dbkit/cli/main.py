@@ -14,8 +14,29 @@ from dbkit.config import mask, secrets_in
 from dbkit.errors import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, DbkitError
 
 
+# Each command's module under dbkit.cli, imported when that command runs (or when `dbkit --help`
+# lists them all): `dbkit apply` does not load the modules of lint, ci, verify or listen.
+_COMMAND_MODULES = {
+    "apply": "migrate", "rollback": "migrate", "status": "migrate", "baseline": "migrate", "repair": "migrate",
+    "new": "migrate", "verify": "verify", "snapshot": "snapshot", "plan": "snapshot", "lint": "lint", "ci": "ci",
+    "rehearse": "rehearse", "listen": "listen",
+}
+
+
 class DbkitGroup(click.Group):
-    """A click group whose errors are one masked line and a contracted exit code."""
+    """A click group whose errors are one masked line and a contracted exit code, and whose
+    commands are loaded when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMAND_MODULES and cmd_name not in self.commands:
+            # The import statement's own machinery (not importlib.import_module), so that
+            # `python -X importtime` still times the command's imports (bench/apply_profile.py).
+            module = __import__(f"dbkit.cli.{_COMMAND_MODULES[cmd_name]}", fromlist=[cmd_name])
+            self.add_command(getattr(module, cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def main(
         self,
@@ -107,16 +128,3 @@ def _silence_driver_logging() -> None:
 
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
     logging.getLogger("psycopg").propagate = False
-
-
-def _register() -> None:
-    from dbkit.cli import ci, lint, listen, migrate, rehearse, snapshot, verify
-
-    for command in (
-        migrate.apply, migrate.rollback, migrate.status, migrate.baseline, migrate.repair, migrate.new,
-        verify.verify, snapshot.snapshot, snapshot.plan, lint.lint, ci.ci, rehearse.rehearse, listen.listen,
-    ):
-        cli.add_command(command)
-
-
-_register()
