@@ -5,8 +5,8 @@ Whole-process wall time of each command, the ways interleaved, median of `runs`:
   * `python -c "import click"` and `python -c "import psycopg"`: the two libraries a
     command cannot do without (click parses every command line; psycopg connects);
   * `python -c "import pglast"`: PostgreSQL's parser, which `dbkit apply` loads when there
-    is something to check; `python -c "import dbkit.cli.main"`: dbkit's command line with
-    every command registered (click included, no psycopg): what dbkit's own modules add;
+    is something to check; `python -c "import dbkit.cli.main"`: dbkit's command line (click
+    included; each command's module is loaded when that command runs): what it costs first;
   * `dbkit --help`, `dbkit status` and `dbkit apply` on an up-to-date database (no-op).
 Each command imports only what it needs (lazy imports in dbkit.cli; `dbkit status` loads
 neither pglast nor yoyo): tests/test_cli_help.py proves which packages each one loads.

@@ -64,15 +64,17 @@ def dbkit_process(*args: str, url: str | None = None, cwd: Path = REPO_ROOT) -> 
                             preexec_fn=_interruptible_like_a_terminal)
 
 
-def communicate_or_kill(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
-    """``proc.communicate(timeout)``; on a timeout, kill the process before re-raising, so a
-    hung child fails only its own test (not a later one, through a ResourceWarning)."""
+@contextmanager
+def dbkit_running(*args: str, url: str | None = None, cwd: Path = REPO_ROOT) -> Iterator[subprocess.Popen[str]]:
+    """``dbkit_process``, killed on leaving the block if it is still running: a child that hangs
+    fails only its own test (not a later one, through a ResourceWarning), and never outlives it."""
+    proc = dbkit_process(*args, url=url, cwd=cwd)
     try:
-        return proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.communicate()
-        raise
 
 
 def _interruptible_like_a_terminal() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from helpers import communicate_or_kill, dbkit_process, run_dbkit, table_migrations, write_project
+from helpers import dbkit_running, run_dbkit, table_migrations, write_project
 
 
 def _records(url: str) -> list[str]:
@@ -62,10 +62,10 @@ def _wait_for_records(url: str, count: int, timeout: float = 60) -> None:
 
 def test_ctrl_c_during_apply_exits_130_and_says_what_was_committed(empty_url: str, tmp_path: Path) -> None:
     project = write_project(tmp_path, table_migrations("m", 4, sleep=1.0))
-    with dbkit_process("apply", url=empty_url, cwd=project) as proc:
+    with dbkit_running("apply", url=empty_url, cwd=project) as proc:
         _wait_for_records(empty_url, 1)
         proc.send_signal(signal.SIGINT)
-        _, stderr = communicate_or_kill(proc)
+        _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
@@ -76,7 +76,7 @@ def test_ctrl_c_during_apply_exits_130_and_says_what_was_committed(empty_url: st
 
 def test_ctrl_c_before_anything_committed_says_nothing_changed(empty_url: str, tmp_path: Path) -> None:
     project = write_project(tmp_path, table_migrations("m", 2, sleep=30))
-    with dbkit_process("apply", url=empty_url, cwd=project) as proc:
+    with dbkit_running("apply", url=empty_url, cwd=project) as proc:
         deadline = time.monotonic() + 60
         with psycopg.connect(empty_url, autocommit=True) as conn:
             while time.monotonic() < deadline:
@@ -86,7 +86,7 @@ def test_ctrl_c_before_anything_committed_says_nothing_changed(empty_url: str, t
                     break
                 time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        _, stderr = communicate_or_kill(proc)
+        _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted during apply: nothing was changed"
     assert _records(empty_url) == []

@@ -24,7 +24,7 @@ import pytest
 from dbkit.config import DatabaseTarget
 from dbkit.identity import Identity, act_as
 from dbkit.listen import notifications
-from helpers import captured_plans, dbkit_process, run_dbkit
+from helpers import captured_plans, dbkit_running, run_dbkit
 
 MODULE = "automations"
 OWNER = "00000000-0000-4000-8000-0000000000a1"
@@ -206,15 +206,10 @@ def test_lead_just_under_the_limit_is_sent_whole(migrated_url: str) -> None:
 def test_dbkit_listen_prints_the_lead_insert_as_one_json_line(migrated_url: str) -> None:
     _sql(migrated_url, ACCOUNTS)
     on_any = _automation(migrated_url, "on any")
-    proc = dbkit_process("listen", "--count", "1", "--timeout", str(LISTEN_TIMEOUT), url=migrated_url)
-    try:
+    with dbkit_running("listen", "--count", "1", "--timeout", str(LISTEN_TIMEOUT), url=migrated_url) as proc:
         _wait_until_listening(migrated_url, proc)
         _sql(migrated_url, "insert into public.leads (user_id, name) values (%s, 'Ada')", (OWNER,))
         stdout, stderr = proc.communicate(timeout=LISTEN_TIMEOUT + 30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
     assert proc.returncode == 0, stderr
     lines = stdout.splitlines()
@@ -240,15 +235,10 @@ def _wait_until_listening(url: str, proc: subprocess.Popen[str]) -> None:
 
 
 def test_dbkit_listen_stops_cleanly_on_ctrl_c(migrated_url: str) -> None:
-    proc = dbkit_process("listen", url=migrated_url)
-    try:
+    with dbkit_running("listen", url=migrated_url) as proc:
         _wait_until_listening(migrated_url, proc)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=LISTEN_TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
     assert (proc.returncode, stdout) == (0, "")
     assert stderr.startswith("listening on channel 'automation_trigger' at ") and len(stderr.splitlines()) == 1
