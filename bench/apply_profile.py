@@ -182,6 +182,9 @@ json.dump({"phases": phases, "in_process": end - T0}, open(out, "w"))
 """
 
 
+_OUTSIDE = "Python's own start-up and exit (the process's wall time outside the script)"
+
+
 def phases(c: Cluster, runs: int = 7) -> Section:
     """Where one `dbkit apply` process's wall time goes, phase by phase, median of runs."""
     totals: list[float] = []
@@ -197,8 +200,7 @@ def phases(c: Cluster, runs: int = 7) -> Section:
             data = json.loads(out.read_text(encoding="utf-8"))
             for label, seconds in data["phases"]:
                 found[label].append(seconds)
-            found["Python's own start-up and exit (the process's wall time outside the script)"].append(
-                totals[-1] - data["in_process"])
+            found[_OUTSIDE].append(totals[-1] - data["in_process"])
             c.drop(f"bench_phases_{i}")
     section = Section(
         "Phases of one `dbkit apply` of the project, fresh database",
@@ -207,8 +209,7 @@ def phases(c: Cluster, runs: int = 7) -> Section:
               "A clock at each phase, no profiler: the libraries' imports in the order the command meets them "
               "(pglast, which the first file check imports, timed on its own right after dbkit's modules), "
               "then the engine's steps, timed by wrapping them."))
-    order = ["Python's own start-up and exit (the process's wall time outside the script)"] + \
-        [label for label in found if not label.startswith("Python's")]
+    order = [_OUTSIDE] + [label for label in found if label != _OUTSIDE]
     for label in order:
         values = found[label]
         section.rows.append([label, statistics.median(values) * 1000, min(values) * 1000, max(values) * 1000])
